@@ -60,7 +60,7 @@ def run_cell(cell: Cell, ctx: RunContext) -> CellResult:
     result = CellResult(
         name=cell.name,
         coordinates=cell.coordinates,
-        image_ref=cell.image or (cell.build.dockerfile.name if cell.build else ""),
+        image_ref=image_label(cell),
         gpus=gpus,
     )
     checks: list[CheckResult] = []
@@ -74,13 +74,21 @@ def run_cell(cell: Cell, ctx: RunContext) -> CellResult:
             CheckResult(id="probe.output", status=Status.SKIP, message="no image (see image.available)"),
         ]
         return _finish(cell, result, checks, started)
-    result = replace(result, image_ref=image.ref, image_id=image.id, image_env=image.env)
+    result = replace(result, image_id=image.id, image_env=image.env)
     if ctx.cancel.is_set():
         return _finish(cell, result, [*checks, interrupted_check()], started)
     ctx.progress(f"{cell.name}: running the probe (gpus: {gpus})")
     probe_checks, extra = _probe_checks(cell, ctx, image, gpus, gpu_note)
     result = replace(result, **extra)
     return _finish(cell, result, checks + probe_checks, started)
+
+
+def image_label(cell: Cell) -> str:
+    """What the user asked for: the pulled reference, or the Dockerfile and its base."""
+    if cell.build is not None:
+        base = f" over {cell.build.base}" if cell.build.base else ""
+        return f"{cell.build.dockerfile.name}{base}"
+    return cell.image or ""
 
 
 def _image_check(cell: Cell, ctx: RunContext) -> tuple[CheckResult, ResolvedImage | None]:
@@ -223,7 +231,7 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
             ordered.append(results[cell.name])
         else:
             ordered.append(_finish(cell, CellResult(name=cell.name, coordinates=cell.coordinates,
-                                                   image_ref=cell.image or ""), [interrupted_check()], time.monotonic()))
+                                                   image_ref=image_label(cell)), [interrupted_check()], time.monotonic()))
     return ordered, interrupted
 
 
@@ -232,7 +240,7 @@ def _result_of(future: concurrent.futures.Future[CellResult], cell: Cell) -> Cel
         return future.result()
     except Exception as exc:  # a bug in checker: record it against the cell, keep the run going
         check = CheckResult(id="checker.internal", status=Status.ERROR, message=f"checker broke on this cell: {exc!r}")
-        return CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=cell.image or "", checks=(check,))
+        return CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=image_label(cell), checks=(check,))
 
 
 def _summary(result: CellResult, done: int, total: int) -> str:
