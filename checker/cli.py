@@ -58,59 +58,101 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
-        "run", help="expand a matrix, build/pull each image, probe it in a container, write reports",
+        "run",
+        help="expand a matrix, build/pull each image, probe it in a container, write reports",
         description="Run every cell of a matrix: get the image (pull, or build with the probe layer), "
         "start a container with the cell's GPU request, run the probe, record every check.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=RUN_EPILOG,
     )
     run.add_argument("matrix", nargs="?", default="matrix.yaml", help="matrix file (default: matrix.yaml)")
     run.add_argument("--list", action="store_true", help="print the expanded cells and run nothing")
-    run.add_argument("--only", action="append", default=[], metavar="PATTERN",
-                     help="run only cells whose name matches (glob or substring); repeatable")
-    run.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT_DIR, type=Path,
-                     help=f"where reports go (default: {DEFAULT_OUTPUT_DIR}/)")
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only cells whose name matches (glob or substring); repeatable",
+    )
+    run.add_argument(
+        "-o",
+        "--output-dir",
+        default=DEFAULT_OUTPUT_DIR,
+        type=Path,
+        help=f"where reports go (default: {DEFAULT_OUTPUT_DIR}/)",
+    )
     run.add_argument("-j", "--jobs", type=int, default=1, help="cells to run at once (default: 1)")
-    run.add_argument("--ca-bundle", metavar="PATH|none",
-                     help="CA bundle for package downloads during image builds (TLS-inspecting proxies); "
-                     "default: settings.ca_bundle of the matrix, else $CHECKER_CA_BUNDLE, $PIP_CERT, "
-                     "$REQUESTS_CA_BUNDLE or $SSL_CERT_FILE; never copied into the images")
-    run.add_argument("--debian-mirror", metavar="URL",
-                     help="Debian mirror for debootstrap base images (default: this host's apt mirror on Debian, "
-                     "else debootstrap's own default)")
-    run.add_argument("--fail-on", choices=("any", "error", "never"), default="any",
-                     help="exit 1 when: any check is not as expected (default), only when a check errored, never")
+    run.add_argument(
+        "--ca-bundle",
+        metavar="PATH|none",
+        help="CA bundle for package downloads during image builds (TLS-inspecting proxies); "
+        "default: settings.ca_bundle of the matrix, else $CHECKER_CA_BUNDLE, $PIP_CERT, "
+        "$REQUESTS_CA_BUNDLE or $SSL_CERT_FILE; never copied into the images",
+    )
+    run.add_argument(
+        "--debian-mirror",
+        metavar="URL",
+        help="Debian mirror for debootstrap base images (default: this host's apt mirror on Debian, "
+        "else debootstrap's own default)",
+    )
+    run.add_argument(
+        "--fail-on",
+        choices=("any", "error", "never"),
+        default="any",
+        help="exit 1 when: any check is not as expected (default), only when a check errored, never",
+    )
     run.add_argument("--host-label", help="name of this host in reports (default: the hostname)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
-    host = sub.add_parser("host", help="show this host's driver, GPUs, WSL2 and Docker facts",
-                          description="What checker knows about this host: NVIDIA driver and GPUs (NVML), "
-                          "WSL2 signs, the Docker Engine. Needs no GPU and starts no container.")
+    host = sub.add_parser(
+        "host",
+        help="show this host's driver, GPUs, WSL2 and Docker facts",
+        description="What checker knows about this host: NVIDIA driver and GPUs (NVML), "
+        "WSL2 signs, the Docker Engine. Needs no GPU and starts no container.",
+    )
     host.add_argument("--json", action="store_true", help="print JSON")
 
-    compat = sub.add_parser("compat", help="predict whether a CUDA image runs on a driver (not built yet)",
-                            description="Predicts from NVIDIA's published rules whether an image with CUDA X runs "
-                            "on driver Y. Not built yet: it arrives with the compatibility rules.")
+    compat = sub.add_parser(
+        "compat",
+        help="predict whether a CUDA image runs on a driver (not built yet)",
+        description="Predicts from NVIDIA's published rules whether an image with CUDA X runs "
+        "on driver Y. Not built yet: it arrives with the compatibility rules.",
+    )
     compat.add_argument("--driver")
     compat.add_argument("--cuda")
 
-    probe = sub.add_parser("probe", help="run the probe on this machine, without Docker",
-                           description="Runs the in-container probe directly on this host: what CUDA runtime, "
-                           "driver, devices and OpenCV does this environment see?")
+    probe = sub.add_parser(
+        "probe",
+        help="run the probe on this machine, without Docker",
+        description="Runs the in-container probe directly on this host: what CUDA runtime, "
+        "driver, devices and OpenCV does this environment see?",
+    )
     probe.add_argument("--json", action="store_true", help="print the probe's JSON document")
 
-    report = sub.add_parser("report", help="render reports again from a report.json",
-                            description="Re-renders junit.xml and matrix.md from a report.json.")
+    report = sub.add_parser(
+        "report",
+        help="render reports again from a report.json",
+        description="Re-renders junit.xml and matrix.md from a report.json.",
+    )
     report.add_argument("report_json", type=Path)
     report.add_argument("-o", "--output-dir", type=Path, help="default: the report's folder")
 
-    sub.add_parser("merge", help="merge reports from many hosts into one site (not built yet)",
-                   description="Merges report.json files from many hosts into one published report. Not built yet.")
+    sub.add_parser(
+        "merge",
+        help="merge reports from many hosts into one site (not built yet)",
+        description="Merges report.json files from many hosts into one published report. Not built yet.",
+    )
 
-    clean = sub.add_parser("clean", help="remove containers (and optionally images) left by crashed runs",
-                           description="Removes every container labelled io.checker.run (or those of one run). "
-                           "With --images also removes checker's cached images.")
+    clean = sub.add_parser(
+        "clean",
+        help="remove containers (and optionally images) left by crashed runs",
+        description="Removes every container labelled io.checker.run (or those of one run). "
+        "With --images also removes checker's cached images.",
+    )
     clean.add_argument("--run", metavar="RUN_ID", help="only this run's containers")
-    clean.add_argument("--images", action="store_true", help="also remove cached images (checker-cache/*, checker-base/*)")
+    clean.add_argument(
+        "--images", action="store_true", help="also remove cached images (checker-cache/*, checker-base/*)"
+    )
     return parser
 
 
@@ -121,8 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     handler = {
-        "run": cmd_run, "host": cmd_host, "compat": cmd_not_built, "probe": cmd_probe,
-        "report": cmd_report, "merge": cmd_not_built, "clean": cmd_clean,
+        "run": cmd_run,
+        "host": cmd_host,
+        "compat": cmd_not_built,
+        "probe": cmd_probe,
+        "report": cmd_report,
+        "merge": cmd_not_built,
+        "clean": cmd_clean,
     }[args.command]
     try:
         return handler(args)
@@ -184,8 +231,10 @@ def choose_ca_bundle(option: str | None, from_matrix: Path | None) -> tuple[Path
 
 def _readable_bundle(path: Path, origin: str) -> Path:
     if not path.is_file():
-        raise UsageError(f"{origin}: CA bundle {path} does not exist or is not a file",
-                         tip="give the path of a PEM file with your proxy's CA certificate(s)")
+        raise UsageError(
+            f"{origin}: CA bundle {path} does not exist or is not a file",
+            tip="give the path of a PEM file with your proxy's CA certificate(s)",
+        )
     return path
 
 
@@ -201,18 +250,33 @@ def execute_run(args: argparse.Namespace, matrix: Any, cells: list[Any], ca_bund
     client = connect()
     host = host_mod.collect(server_facts(client), args.host_label)
     provider = ImageProvider(
-        client, ca_bundle=ca_bundle, debian_mirror=args.debian_mirror or matrix.settings.debian_mirror,
+        client,
+        ca_bundle=ca_bundle,
+        debian_mirror=args.debian_mirror or matrix.settings.debian_mirror,
         on_step=lambda cell, step: progress(f"{cell}: {step}"),
     )
-    ctx = RunContext(client=client, provider=provider, run_id=run_id,
-                     gpu_available=host_mod.gpu_available(host), progress=progress)
-    progress(f"run {run_id}: {len(cells)} cell(s) from {matrix.path}, {args.jobs} at a time "
-             f"(CA bundle for builds: {ca_source})")
+    ctx = RunContext(
+        client=client,
+        provider=provider,
+        run_id=run_id,
+        gpu_available=host_mod.gpu_available(host),
+        progress=progress,
+    )
+    progress(
+        f"run {run_id}: {len(cells)} cell(s) from {matrix.path}, {args.jobs} at a time "
+        f"(CA bundle for builds: {ca_source})"
+    )
     results, interrupted = run_all(cells, ctx, args.jobs)
     report = Report(
-        run=RunInfo(id=run_id, started=started, finished=_now(), checker_version=__version__,
-                    command_line=tuple(["checker", *sys.argv[1:]]), matrix_path=str(matrix.path),
-                    interrupted=interrupted),
+        run=RunInfo(
+            id=run_id,
+            started=started,
+            finished=_now(),
+            checker_version=__version__,
+            command_line=tuple(["checker", *sys.argv[1:]]),
+            matrix_path=str(matrix.path),
+            interrupted=interrupted,
+        ),
         host={**host, "ca_bundle": ca_source},
         cells=tuple(results),
     )
@@ -256,7 +320,7 @@ def exit_code_for(report: Report, fail_on: str) -> int:
 def _append_step_summary(markdown: str) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
+        with Path(summary).open("a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
 
 
@@ -301,15 +365,20 @@ def cmd_host(args: argparse.Namespace) -> int:
     else:
         print(f"driver:   none ({nvml.get('error')})")
     docker = host["docker"]
-    print(f"docker:   {docker.get('server_version') or docker.get('error')}"
-          + (f", runtimes: {', '.join(docker.get('runtimes', []))}" if docker.get("runtimes") else ""))
+    print(
+        f"docker:   {docker.get('server_version') or docker.get('error')}"
+        + (f", runtimes: {', '.join(docker.get('runtimes', []))}" if docker.get("runtimes") else "")
+    )
     print("The per-release compatibility table arrives with the compatibility rules (checker compat).")
     return EXIT_OK
 
 
 def cmd_not_built(args: argparse.Namespace) -> int:
-    print(f"checker {args.command}: not built yet in this version. "
-          "`checker run` and `checker host` work today; see the README.", file=sys.stderr)
+    print(
+        f"checker {args.command}: not built yet in this version. "
+        "`checker run` and `checker host` work today; see the README.",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 

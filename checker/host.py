@@ -53,7 +53,7 @@ def _gpu(pynvml: Any, index: int) -> dict[str, Any]:
 def _call(func: Any, *args: Any) -> Any:
     try:
         value = func(*args)
-    except Exception:  # NVML raises a zoo of NVMLError subclasses; a missing fact is not fatal
+    except Exception:  # noqa: BLE001 - NVML raises a zoo of NVMLError subclasses; a missing fact is not fatal
         return None
     return value.decode() if isinstance(value, bytes) else value
 

@@ -168,9 +168,7 @@ class _Parser:
             self.check_cell_fields(value, (section,))
         combos = self.combinations(root)
         if not combos:
-            raise self.err(
-                "the matrix expands to no cell (every combination excluded, or no axes and no include)", ()
-            )
+            raise self.err("the matrix expands to no cell (every combination excluded, or no axes and no include)", ())
         cells = [self.make_cell(defaults, template, combo, line) for combo, line in combos]
         self.check_unique_names(cells)
         return Matrix(path=self.path, name=name, settings=settings, _cells=tuple(cells))
@@ -185,7 +183,8 @@ class _Parser:
     def check_schema_version(self, root: dict[str, Any]) -> None:
         if "schema_version" not in root:
             raise self.err(
-                f"missing `schema_version`; add `schema_version: {SCHEMA_VERSION}` at the top", (),
+                f"missing `schema_version`; add `schema_version: {SCHEMA_VERSION}` at the top",
+                (),
                 "schema_version",
             )
         version = root["schema_version"]
@@ -255,7 +254,7 @@ class _Parser:
             return []
         if not isinstance(value, list):
             raise self.err(f"`{key}` must be a list of mappings", (key,), key)
-        out = []
+        out: list[tuple[dict[str, Any], Path_]] = []
         for i, entry in enumerate(value):
             if not isinstance(entry, dict) or not entry:
                 raise self.err(f"`{key}[{i}]` must be a non-empty mapping of axis values", (key, i), key)
@@ -338,9 +337,7 @@ class _Parser:
                 return token[0]
             var = match.group(1)
             if var is None:
-                raise self.err(
-                    f"unbalanced brace in {text!r}; write {{{{ or }}}} for a literal brace", at, str(at[-1])
-                )
+                raise self.err(f"unbalanced brace in {text!r}; write {{{{ or }}}} for a literal brace", at, str(at[-1]))
             if var not in combo:
                 known = ", ".join(sorted(combo)) or "none"
                 close = difflib.get_close_matches(var, list(combo), n=1)
@@ -355,7 +352,11 @@ class _Parser:
     ) -> tuple[str | None, BuildSpec | None]:
         image, build = values.get("image"), values.get("build")
         if image and build:
-            raise self.err(f"{where}: give either `image` (pull) or `build`, not both", (sources["build"], "build"), "build")
+            raise self.err(
+                f"{where}: give either `image` (pull) or `build`, not both",
+                (sources["build"], "build"),
+                "build",
+            )
         if not image and not build:
             raise self.err(f"{where}: needs an `image` to pull or a `build`", ("cell",), "image")
         if image:
@@ -363,6 +364,8 @@ class _Parser:
                 raise self.err(f"{where}: `image` must be a string", (sources["image"], "image"), "image")
             return image, None
         at = (sources["build"], "build")
+        if not isinstance(build, dict):
+            raise self.err(f"{where}: `build` must be a mapping with `dockerfile`", at, "build")
         dockerfile = build.get("dockerfile")
         if not isinstance(dockerfile, str) or not dockerfile:
             raise self.err(f"{where}: `build.dockerfile` is required (a path to a Dockerfile)", at, "dockerfile")
@@ -412,7 +415,9 @@ class _Parser:
         at = (sources.get("timeout", "cell"), "timeout")
         match = _TIMEOUT.match(str(value)) if not isinstance(value, bool) else None
         if not match:
-            raise self.err(f"{where}: `timeout` must be seconds or a duration like 90s, 5m; got {value!r}", at, "timeout")
+            raise self.err(
+                f"{where}: `timeout` must be seconds or a duration like 90s, 5m; got {value!r}", at, "timeout"
+            )
         seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
         if seconds <= 0:
             raise self.err(f"{where}: `timeout` must be positive", at, "timeout")
@@ -459,7 +464,7 @@ class _Parser:
             if cell.name in seen:
                 raise MatrixError(
                     f"two cells are both named {cell.name!r}; give `cell.name` a template that tells them "
-                    f"apart, e.g. name: \"cuda{{cuda}}-{{os}}\"",
+                    f'apart, e.g. name: "cuda{{cuda}}-{{os}}"',
                     path=str(self.path),
                     line=name_line or cell.line,
                     key="name",
@@ -495,7 +500,9 @@ def _text(value: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+    return {list: "a list", str: "a string", int: "a number", type(None): "empty"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _dotted(at: Path_) -> str:

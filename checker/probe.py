@@ -36,16 +36,52 @@ OPENCV_DISTRIBUTIONS = (
 CUDA_RUNTIME_DISTRIBUTIONS = ("nvidia-cuda-runtime-cu11", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime")
 # PTX ISA version of each CUDA release (NVIDIA's PTX ISA "release history" table).
 PTX_ISA = {
-    (11, 0): "7.0", (11, 1): "7.1", (11, 2): "7.2", (11, 3): "7.3", (11, 4): "7.4", (11, 5): "7.5",
-    (11, 6): "7.6", (11, 7): "7.7", (11, 8): "7.8", (12, 0): "8.0", (12, 1): "8.1", (12, 2): "8.2",
-    (12, 3): "8.3", (12, 4): "8.4", (12, 5): "8.5", (12, 6): "8.5", (12, 8): "8.7", (12, 9): "8.8",
-    (13, 0): "9.0", (13, 1): "9.1", (13, 2): "9.2", (13, 3): "9.3", (13, 4): "9.4",
+    (11, 0): "7.0",
+    (11, 1): "7.1",
+    (11, 2): "7.2",
+    (11, 3): "7.3",
+    (11, 4): "7.4",
+    (11, 5): "7.5",
+    (11, 6): "7.6",
+    (11, 7): "7.7",
+    (11, 8): "7.8",
+    (12, 0): "8.0",
+    (12, 1): "8.1",
+    (12, 2): "8.2",
+    (12, 3): "8.3",
+    (12, 4): "8.4",
+    (12, 5): "8.5",
+    (12, 6): "8.5",
+    (12, 8): "8.7",
+    (12, 9): "8.8",
+    (13, 0): "9.0",
+    (13, 1): "9.1",
+    (13, 2): "9.2",
+    (13, 3): "9.3",
+    (13, 4): "9.4",
 }
 # The lowest PTX ISA that can target each compute capability (the kernel's own floor).
 PTX_TARGET_FLOOR = {
-    50: "4.0", 52: "4.1", 53: "4.2", 60: "5.0", 61: "5.0", 62: "5.0", 70: "6.0", 72: "6.1", 75: "6.3",
-    80: "7.0", 86: "7.1", 87: "7.4", 89: "7.8", 90: "7.8", 100: "8.6", 101: "8.6", 103: "8.8",
-    110: "9.0", 120: "8.7", 121: "8.8",
+    50: "4.0",
+    52: "4.1",
+    53: "4.2",
+    60: "5.0",
+    61: "5.0",
+    62: "5.0",
+    70: "6.0",
+    72: "6.1",
+    75: "6.3",
+    80: "7.0",
+    86: "7.1",
+    87: "7.4",
+    89: "7.8",
+    90: "7.8",
+    100: "8.6",
+    101: "8.6",
+    103: "8.8",
+    110: "9.0",
+    120: "8.7",
+    121: "8.8",
 }
 
 
@@ -132,9 +168,7 @@ def jsonable(value):
 def run_command(argv, timeout=15.0):
     """Run a command time-boxed; return (exit code or None, combined output)."""
     try:
-        proc = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False
-        )
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False)
         return proc.returncode, proc.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return None, "timed out after %gs" % timeout
@@ -323,7 +357,11 @@ def check_cuda_runtime(facts):
         raise fail("libcudart found at %s but %s" % (versions[0]["path"], reason), **details)
     facts["runtime_version"] = chosen["version"]
     details.update(version=chosen["version"], version_text=version_text(chosen["version"]), source=chosen["source"])
-    message = "libcudart %s (%s) from %s" % (version_text(chosen["version"]), chosen["version"], chosen["source"])
+    message = "libcudart %s (%s) from %s" % (
+        version_text(chosen["version"]),
+        chosen["version"],
+        chosen["source"],
+    )
     if len(known) > 1:
         message += "; WARNING: several runtime versions are visible: %s" % ", ".join(version_text(k) for k in known)
     return message, details
@@ -376,8 +414,12 @@ def loaded_path(fragment):
 def driver_error(lib, code):
     name, text = ctypes.c_char_p(), ctypes.c_char_p()
     try:
-        bind(lib, "cuGetErrorName", ctypes.c_int, [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)])(code, ctypes.byref(name))
-        bind(lib, "cuGetErrorString", ctypes.c_int, [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)])(code, ctypes.byref(text))
+        bind(lib, "cuGetErrorName", ctypes.c_int, [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)])(
+            code, ctypes.byref(name)
+        )
+        bind(lib, "cuGetErrorString", ctypes.c_int, [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)])(
+            code, ctypes.byref(text)
+        )
     except Exception:
         pass
     decode = lambda v: v.value.decode("utf-8", "replace") if v.value else None  # noqa: E731
@@ -402,7 +444,7 @@ def check_cuda_driver(facts):
         raise fail(
             "libcuda %s loaded from %s, but cuInit failed: %s (%s) %s"
             % (version_text(value.value), details["origin"], init["name"], init["rc"], init["text"]),
-            **details
+            **details,
         )
     return "CUDA driver %s from %s" % (version_text(value.value), details["origin"]), details
 
@@ -425,22 +467,47 @@ def check_cuda_devices(facts):
 
 def describe_device(cudart, libcuda, index):
     info = {"index": index}
-    get_attr = bind(cudart, "cudaDeviceGetAttribute", ctypes.c_int, [ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.c_int])
+    get_attr = bind(
+        cudart,
+        "cudaDeviceGetAttribute",
+        ctypes.c_int,
+        [ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.c_int],
+    )
     major, minor = ctypes.c_int(0), ctypes.c_int(0)
     get_attr(ctypes.byref(major), 75, index)  # cudaDevAttrComputeCapabilityMajor
     get_attr(ctypes.byref(minor), 76, index)  # cudaDevAttrComputeCapabilityMinor
     info["cc"] = "%d.%d" % (major.value, minor.value)
     bus = ctypes.create_string_buffer(32)
-    if bind(cudart, "cudaDeviceGetPCIBusId", ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int])(bus, 32, index) == 0:
+    if (
+        bind(cudart, "cudaDeviceGetPCIBusId", ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int])(
+            bus, 32, index
+        )
+        == 0
+    ):
         info["pci_bus_id"] = bus.value.decode()
     if libcuda is not None:
         device = ctypes.c_int(0)
-        if bind(libcuda, "cuDeviceGet", ctypes.c_int, [ctypes.POINTER(ctypes.c_int), ctypes.c_int])(ctypes.byref(device), index) == 0:
+        if (
+            bind(libcuda, "cuDeviceGet", ctypes.c_int, [ctypes.POINTER(ctypes.c_int), ctypes.c_int])(
+                ctypes.byref(device), index
+            )
+            == 0
+        ):
             name = ctypes.create_string_buffer(256)
-            bind(libcuda, "cuDeviceGetName", ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int])(name, 256, device.value)
+            bind(libcuda, "cuDeviceGetName", ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int])(
+                name, 256, device.value
+            )
             info["name"] = name.value.decode("utf-8", "replace")
             total = ctypes.c_size_t(0)
-            if bind(libcuda, "cuDeviceTotalMem_v2", ctypes.c_int, [ctypes.POINTER(ctypes.c_size_t), ctypes.c_int])(ctypes.byref(total), device.value) == 0:
+            if (
+                bind(
+                    libcuda,
+                    "cuDeviceTotalMem_v2",
+                    ctypes.c_int,
+                    [ctypes.POINTER(ctypes.c_size_t), ctypes.c_int],
+                )(ctypes.byref(total), device.value)
+                == 0
+            ):
                 info["memory_bytes"] = total.value
     return info
 
@@ -525,7 +592,7 @@ def check_cuda_kernel(facts):
             raise fail(
                 "PTX from CUDA %s (ISA %s) cannot be JIT-compiled by this driver; older PTX (ISA %s) can: "
                 "minor-version compatibility without PTX JIT" % (version_text(runtime), first, floor),
-                **details
+                **details,
             )
     raise fail("kernel failed at %s: %s" % (attempt.get("stage"), attempt.get("error")), **details)
 
@@ -539,33 +606,70 @@ def launch_ptx(lib, isa, sm):
     log = c.create_string_buffer(8192)
     n = 1024
     try:
-        check("cuDeviceGet", bind(lib, "cuDeviceGet", c.c_int, [c.POINTER(c.c_int), c.c_int])(c.byref(device), 0))
-        check("cuDevicePrimaryCtxRetain", bind(lib, "cuDevicePrimaryCtxRetain", c.c_int, [c.POINTER(c.c_void_p), c.c_int])(c.byref(context), device.value))
+        check(
+            "cuDeviceGet",
+            bind(lib, "cuDeviceGet", c.c_int, [c.POINTER(c.c_int), c.c_int])(c.byref(device), 0),
+        )
+        check(
+            "cuDevicePrimaryCtxRetain",
+            bind(lib, "cuDevicePrimaryCtxRetain", c.c_int, [c.POINTER(c.c_void_p), c.c_int])(
+                c.byref(context), device.value
+            ),
+        )
         check("cuCtxPushCurrent", bind(lib, "cuCtxPushCurrent_v2", c.c_int, [c.c_void_p])(context))
         options = (c.c_int * 2)(5, 6)  # CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
         values = (c.c_void_p * 2)(c.cast(log, c.c_void_p), c.c_void_p(len(log)))
         ptx = KERNEL_PTX.format(isa=isa, sm=sm).encode()
-        load = bind(lib, "cuModuleLoadDataEx", c.c_int, [c.POINTER(c.c_void_p), c.c_char_p, c.c_uint, c.POINTER(c.c_int), c.POINTER(c.c_void_p)])
+        load = bind(
+            lib,
+            "cuModuleLoadDataEx",
+            c.c_int,
+            [c.POINTER(c.c_void_p), c.c_char_p, c.c_uint, c.POINTER(c.c_int), c.POINTER(c.c_void_p)],
+        )
         check("cuModuleLoadDataEx", load(c.byref(module), ptx, 2, options, values))
-        check("cuModuleGetFunction", bind(lib, "cuModuleGetFunction", c.c_int, [c.POINTER(c.c_void_p), c.c_void_p, c.c_char_p])(c.byref(function), module, b"checker_axpb"))
+        check(
+            "cuModuleGetFunction",
+            bind(lib, "cuModuleGetFunction", c.c_int, [c.POINTER(c.c_void_p), c.c_void_p, c.c_char_p])(
+                c.byref(function), module, b"checker_axpb"
+            ),
+        )
         data = (c.c_float * n)(*[float(i) for i in range(n)])
-        check("cuMemAlloc", bind(lib, "cuMemAlloc_v2", c.c_int, [c.POINTER(c.c_uint64), c.c_size_t])(c.byref(dptr), n * 4))
-        check("cuMemcpyHtoD", bind(lib, "cuMemcpyHtoD_v2", c.c_int, [c.c_uint64, c.c_void_p, c.c_size_t])(dptr, data, n * 4))
+        check(
+            "cuMemAlloc",
+            bind(lib, "cuMemAlloc_v2", c.c_int, [c.POINTER(c.c_uint64), c.c_size_t])(c.byref(dptr), n * 4),
+        )
+        check(
+            "cuMemcpyHtoD",
+            bind(lib, "cuMemcpyHtoD_v2", c.c_int, [c.c_uint64, c.c_void_p, c.c_size_t])(dptr, data, n * 4),
+        )
         arg_n = c.c_uint32(n)
         params = (c.c_void_p * 2)(c.cast(c.byref(dptr), c.c_void_p), c.cast(c.byref(arg_n), c.c_void_p))
-        launch = bind(lib, "cuLaunchKernel", c.c_int, [c.c_void_p] + [c.c_uint] * 7 + [c.c_void_p, c.POINTER(c.c_void_p), c.c_void_p])
+        launch = bind(
+            lib,
+            "cuLaunchKernel",
+            c.c_int,
+            [c.c_void_p] + [c.c_uint] * 7 + [c.c_void_p, c.POINTER(c.c_void_p), c.c_void_p],
+        )
         check("cuLaunchKernel", launch(function, n // 256, 1, 1, 256, 1, 1, 0, None, params, None))
         check("cuCtxSynchronize", bind(lib, "cuCtxSynchronize", c.c_int, [])())
         out = (c.c_float * n)()
-        check("cuMemcpyDtoH", bind(lib, "cuMemcpyDtoH_v2", c.c_int, [c.c_void_p, c.c_uint64, c.c_size_t])(out, dptr, n * 4))
+        check(
+            "cuMemcpyDtoH",
+            bind(lib, "cuMemcpyDtoH_v2", c.c_int, [c.c_void_p, c.c_uint64, c.c_size_t])(out, dptr, n * 4),
+        )
         wrong = [i for i in range(n) if out[i] != 2.0 * i + 1.0]
         if wrong:
             return {"ok": False, "stage": "verify", "error": "%d of %d results wrong" % (len(wrong), n)}
         return {"ok": True}
     except _Stage as stage:
         info = driver_error(lib, stage.rc)
-        return {"ok": False, "stage": stage.stage, "rc": stage.rc, "error": "%s (%s)" % (info["name"], info["text"]),
-                "jit_log": log.value.decode("utf-8", "replace")}
+        return {
+            "ok": False,
+            "stage": stage.stage,
+            "rc": stage.rc,
+            "error": "%s (%s)" % (info["name"], info["text"]),
+            "jit_log": log.value.decode("utf-8", "replace"),
+        }
     finally:
         if dptr.value:
             bind(lib, "cuMemFree_v2", c.c_int, [c.c_uint64])(dptr)
@@ -644,11 +748,13 @@ def opencv_child():
         for index in range(out["device_count"]):
             try:
                 info = cuda.DeviceInfo(index)
-                devices.append({
-                    "index": index,
-                    "compatible": bool(info.isCompatible()),
-                    "cc": "%d.%d" % (info.majorVersion(), info.minorVersion()),
-                })
+                devices.append(
+                    {
+                        "index": index,
+                        "compatible": bool(info.isCompatible()),
+                        "cc": "%d.%d" % (info.majorVersion(), info.minorVersion()),
+                    }
+                )
             except BaseException as exc:
                 devices.append({"index": index, "error": str(exc)})
         out["devices"] = devices
@@ -658,12 +764,14 @@ def opencv_child():
 def run_opencv_child(facts, timeout):
     if "opencv" in facts:
         return facts["opencv"]
-    code, output = run_command([sys.executable or "python3", os.path.abspath(__file__), OPENCV_CHILD_FLAG], timeout=timeout)
+    code, output = run_command(
+        [sys.executable or "python3", os.path.abspath(__file__), OPENCV_CHILD_FLAG], timeout=timeout
+    )
     result = None
     for line in output.splitlines():
         if line.startswith(PREFIX):
             try:
-                result = json.loads(line[len(PREFIX):])
+                result = json.loads(line[len(PREFIX) :])
             except ValueError:
                 pass
     if result is None:
@@ -692,11 +800,14 @@ def check_opencv_import(facts):
             hint = " (the non-headless OpenCV wheel needs libGL: install the -headless wheel instead)"
         raise fail("import cv2 failed: %s%s" % (error, hint), **details)
     dists = cv.get("distributions") or []
-    message = "cv2 %s from %s" % (cv.get("version"), ", ".join(dists) or "no pip distribution (built from source?)")
+    message = "cv2 %s from %s" % (
+        cv.get("version"),
+        ", ".join(dists) or "no pip distribution (built from source?)",
+    )
     if len(dists) > 1:
         raise fail(
             "several OpenCV distributions are installed at once (%s): one shadows the other's cv2" % ", ".join(dists),
-            **details
+            **details,
         )
     return message, details
 
@@ -729,7 +840,9 @@ def check_opencv_cuda_devices(facts):
     if count is None:
         raise fail("getCudaEnabledDeviceCount failed: %s" % cv.get("device_count_error"), **details)
     if count < 0:
-        raise no_gpu_or_fail("cv2.cuda.getCudaEnabledDeviceCount() = -1: the CUDA driver is missing or too old", **details)
+        raise no_gpu_or_fail(
+            "cv2.cuda.getCudaEnabledDeviceCount() = -1: the CUDA driver is missing or too old", **details
+        )
     if count == 0:
         raise no_gpu_or_fail("cv2.cuda.getCudaEnabledDeviceCount() = 0: no CUDA device visible", **details)
     problems = []
@@ -817,11 +930,17 @@ def main():
         try:
             document = probe()
         except BaseException as exc:
-            document = {"probe_version": PROBE_VERSION, "checks": [], "fatal": "%s: %s" % (type(exc).__name__, exc)}
+            document = {
+                "probe_version": PROBE_VERSION,
+                "checks": [],
+                "fatal": "%s: %s" % (type(exc).__name__, exc),
+            }
     try:
         line = PREFIX + json.dumps(document, sort_keys=True)
     except BaseException as exc:
-        line = PREFIX + json.dumps({"probe_version": PROBE_VERSION, "checks": [], "fatal": "unserialisable: %r" % (exc,)})
+        line = PREFIX + json.dumps(
+            {"probe_version": PROBE_VERSION, "checks": [], "fatal": "unserialisable: %r" % (exc,)}
+        )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
     os._exit(0)  # do not wait for a hung check's thread

@@ -65,7 +65,9 @@ def _failed(
     document: dict[str, Any] | None = None,
     checks: tuple[CheckResult, ...] = (),
 ) -> ParsedProbe:
-    return ParsedProbe(CheckResult(id="probe.output", status=Status.FAIL, message=message, details=details), checks, document)
+    return ParsedProbe(
+        CheckResult(id="probe.output", status=Status.FAIL, message=message, details=details), checks, document
+    )
 
 
 def _shape_problem(document: Any) -> str | None:

@@ -102,18 +102,26 @@ def _image_check(cell: Cell, ctx: RunContext) -> tuple[CheckResult, ResolvedImag
             details["build_log_tail"] = exc.log[-15:]
         message = f"{exc} — {diagnosis.advice}" if diagnosis.category != "unknown" else str(exc)
         return CheckResult(
-            id="image.available", status=Status.FAIL, message=message,
-            duration_s=time.monotonic() - began, details=details,
+            id="image.available",
+            status=Status.FAIL,
+            message=message,
+            duration_s=time.monotonic() - began,
+            details=details,
         ), None
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         return CheckResult(
-            id="image.available", status=Status.ERROR, message=f"Docker failed: {exc}",
+            id="image.available",
+            status=Status.ERROR,
+            message=f"Docker failed: {exc}",
             duration_s=time.monotonic() - began,
         ), None
     how = "reused from cache" if image.reused else "built/pulled now"
     return CheckResult(
-        id="image.available", status=Status.PASS, message=f"{image.ref} ({how})",
-        duration_s=time.monotonic() - began, details={"steps": list(image.steps), "image_id": image.id},
+        id="image.available",
+        status=Status.PASS,
+        message=f"{image.ref} ({how})",
+        duration_s=time.monotonic() - began,
+        details={"steps": list(image.steps), "image_id": image.id},
     ), image
 
 
@@ -123,26 +131,41 @@ def _probe_checks(
     began = time.monotonic()
     try:
         with ProbeRun(
-            ctx.client, image=image.id, run_id=ctx.run_id, cell_name=cell.name, probe_source=ctx.probe,
-            gpus=gpus, network=cell.network, env=cell.env, python=cell.python, timeout_s=cell.timeout_s,
+            ctx.client,
+            image=image.id,
+            run_id=ctx.run_id,
+            cell_name=cell.name,
+            probe_source=ctx.probe,
+            gpus=gpus,
+            network=cell.network,
+            env=cell.env,
+            python=cell.python,
+            timeout_s=cell.timeout_s,
         ) as run:
             execution = run.run()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        if ctx.cancel.is_set():
+            return [interrupted_check()], {}
         return _start_failed(str(getattr(exc, "explanation", None) or exc), time.monotonic() - began), {}
-    if not execution.started or execution.start_error and not execution.stdout:
+    if ctx.cancel.is_set():  # the container was removed under the probe: what it printed is not evidence
+        return [interrupted_check()], {}
+    if not execution.started or (execution.start_error and not execution.stdout):
         if ctx.cancel.is_set():
             return [interrupted_check()], {}
         return _start_failed(execution.start_error or "unknown", time.monotonic() - began), {}
     start_details = {"gpus": gpus, **({"note": gpu_note} if gpu_note else {})}
     start = CheckResult(
-        id="container.start", status=Status.PASS,
+        id="container.start",
+        status=Status.PASS,
         message=f"started with gpus: {gpus}" + (f" ({gpu_note})" if gpu_note else ""),
-        duration_s=execution.duration_s, details=start_details,
+        duration_s=execution.duration_s,
+        details=start_details,
     )
     extra: dict[str, Any] = {"exit_code": execution.exit_code, "log_tail": tuple(execution.log_tail())}
     if execution.timed_out:
         timeout = CheckResult(
-            id="probe.output", status=Status.FAIL,
+            id="probe.output",
+            status=Status.FAIL,
             message=f"the probe did not finish within the cell's timeout of {cell.timeout_s:g}s; the container "
             f"was killed (category: timeout)",
             details={"category": "timeout", "log_tail": execution.log_tail()[-10:]},
@@ -161,16 +184,20 @@ def _start_failed(text: str, duration: float) -> list[CheckResult]:
     diagnosis = classify(text)
     return [
         CheckResult(
-            id="container.start", status=Status.FAIL,
+            id="container.start",
+            status=Status.FAIL,
             message=f"{text.strip()} — {diagnosis.advice}" if diagnosis.category != "unknown" else text.strip(),
-            duration_s=duration, details={"category": diagnosis.category, "advice": diagnosis.advice},
+            duration_s=duration,
+            details={"category": diagnosis.category, "advice": diagnosis.advice},
         ),
         CheckResult(id="probe.output", status=Status.SKIP, message="the container did not start"),
     ]
 
 
 def interrupted_check() -> CheckResult:
-    return CheckResult(id="run.interrupted", status=Status.ERROR, message="the run was interrupted before this cell finished")
+    return CheckResult(
+        id="run.interrupted", status=Status.ERROR, message="the run was interrupted before this cell finished"
+    )
 
 
 def _finish(cell: Cell, result: CellResult, checks: list[CheckResult], started: float) -> CellResult:
@@ -185,10 +212,14 @@ def apply_expectations(checks: list[CheckResult], cell: Cell) -> list[CheckResul
     interrupted = "run.interrupted" in seen
     for check_id, status in cell.expect.items():
         if check_id not in seen and not interrupted:
-            out.append(CheckResult(
-                id=check_id, status=Status.ERROR, expected=status,
-                message=f"the matrix expects {check_id} to {status.value}, but no such check ran",
-            ))
+            out.append(
+                CheckResult(
+                    id=check_id,
+                    status=Status.ERROR,
+                    expected=status,
+                    message=f"the matrix expects {check_id} to {status.value}, but no such check ran",
+                )
+            )
     return out
 
 
@@ -230,15 +261,21 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
         if cell.name in results:
             ordered.append(results[cell.name])
         else:
-            ordered.append(_finish(cell, CellResult(name=cell.name, coordinates=cell.coordinates,
-                                                   image_ref=image_label(cell)), [interrupted_check()], time.monotonic()))
+            ordered.append(
+                _finish(
+                    cell,
+                    CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=image_label(cell)),
+                    [interrupted_check()],
+                    time.monotonic(),
+                )
+            )
     return ordered, interrupted
 
 
 def _result_of(future: concurrent.futures.Future[CellResult], cell: Cell) -> CellResult:
     try:
         return future.result()
-    except Exception as exc:  # a bug in checker: record it against the cell, keep the run going
+    except Exception as exc:  # noqa: BLE001 - a bug in checker: record it against the cell, keep the run going
         check = CheckResult(id="checker.internal", status=Status.ERROR, message=f"checker broke on this cell: {exc!r}")
         return CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=image_label(cell), checks=(check,))
 
@@ -246,7 +283,11 @@ def _result_of(future: concurrent.futures.Future[CellResult], cell: Cell) -> Cel
 def _summary(result: CellResult, done: int, total: int) -> str:
     verdict = "ok" if result.ok else "FAILED"
     bad = [f"{c.id}={c.status.value}" for c in result.checks if not c.as_expected]
-    return f"[{done}/{total}] {result.name}: {verdict}" + (f" ({', '.join(bad)})" if bad else "") + f" in {result.duration_s:.1f}s"
+    return (
+        f"[{done}/{total}] {result.name}: {verdict}"
+        + (f" ({', '.join(bad)})" if bad else "")
+        + f" in {result.duration_s:.1f}s"
+    )
 
 
 def _remove_quietly(ctx: RunContext) -> None:

@@ -80,9 +80,7 @@ def load_yaml(text: str, path: str) -> Located:
 def _convert(node: yaml.Node, at: Path_, located: Located, counter: list[int], depth: int) -> Any:
     counter[0] += 1
     if counter[0] > MAX_NODES:
-        raise located.error(
-            f"the document expands to more than {MAX_NODES} values (aliases that multiply?)", at
-        )
+        raise located.error(f"the document expands to more than {MAX_NODES} values (aliases that multiply?)", at)
     if depth > MAX_DEPTH:
         raise located.error(f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)", at)
     located.lines.setdefault(at, node.start_mark.line + 1)
@@ -107,7 +105,10 @@ def _convert(node: yaml.Node, at: Path_, located: Located, counter: list[int], d
             child = (*at, key)
             if key in result:
                 raise MatrixError(
-                    f"key {key!r} appears twice", path=located.path, line=key_node.start_mark.line + 1, key=key
+                    f"key {key!r} appears twice",
+                    path=located.path,
+                    line=key_node.start_mark.line + 1,
+                    key=key,
                 )
             located.lines[child] = key_node.start_mark.line + 1
             result[key] = _convert(value_node, child, located, counter, depth + 1)

@@ -127,5 +127,5 @@ def host_debian_mirror(root: Path = Path("/")) -> str | None:
             continue
         for uri in re.findall(r"^\s*(?:URIs:|deb)\s+(\S+)", text, re.M):
             if uri.startswith(("http://", "https://")) and "security" not in uri and uri.rstrip("/").endswith("debian"):
-                return uri
+                return str(uri)
     return None

@@ -32,9 +32,15 @@ def render(report: Report) -> str:
         lines += ["", "### Needs attention", ""]
         for cell, check in problems:
             expected = f" (expected {check.expected.value})" if check.expected else ""
-            lines.append(f"- **{_escape(cell.name)}** `{check.id}` {check.status.value}{expected}: {_escape(check.message)}")
-    lines += ["", f"Legend: {MARK[Status.PASS]} pass · {MARK[Status.FAIL]} fail · {MARK[Status.SKIP]} skip · "
-              f"{MARK[Status.ERROR]} error (the check itself broke)", ""]
+            lines.append(
+                f"- **{_escape(cell.name)}** `{check.id}` {check.status.value}{expected}: {_escape(check.message)}"
+            )
+    lines += [
+        "",
+        f"Legend: {MARK[Status.PASS]} pass · {MARK[Status.FAIL]} fail · {MARK[Status.SKIP]} skip · "
+        f"{MARK[Status.ERROR]} error (the check itself broke)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -72,7 +78,11 @@ def _value(check: CheckResult) -> str:
             return str(d.get("version_text") or "")
         case "cuda.driver":
             version = (d.get("cuDriverGetVersion") or {}).get("value")
-            return f"{version // 1000}.{(version % 1000) // 10}" if version else ("none" if check.status != Status.PASS else "")
+            return (
+                f"{version // 1000}.{(version % 1000) // 10}"
+                if version
+                else ("none" if check.status != Status.PASS else "")
+            )
         case "cuda.devices":
             return str(d.get("count", "")) if check.status == Status.PASS else "0"
         case "opencv.build":

@@ -78,10 +78,10 @@ def test_misbehaving_probes_become_failed_checks(misbehaving: tuple[int, Checks,
     assert "SIGSEGV" in cells["segfault"]["probe.output"]["message"]
 
 
-def test_a_missing_image_fails_its_cell_while_the_others_pass(
-    tmp_path: Path, base: str, no_leftovers: None
-) -> None:
-    matrix = write_matrix(tmp_path, f"""\
+def test_a_missing_image_fails_its_cell_while_the_others_pass(tmp_path: Path, base: str, no_leftovers: None) -> None:
+    matrix = write_matrix(
+        tmp_path,
+        f"""\
 schema_version: 1
 defaults: {{gpus: none, probe_layer: false}}
 axes:
@@ -89,7 +89,8 @@ axes:
 cell:
   name: "{{image}}"
   image: "{{image}}"
-""")
+""",
+    )
     result = run_cli("run", str(matrix), "-o", str(tmp_path / "out"), "-q")
     cells = checks_of(tmp_path / "out")
     missing = cells["checker-test/does-not-exist:1"]["image.available"]
@@ -122,8 +123,24 @@ def test_ctrl_c_removes_containers_and_still_writes_the_report(
     path = write_matrix(tmp_path, matrix)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "checker", "run", str(path), "--only", "hangs", "--only", "good", "-o", str(out), "-q"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "checker",
+            "run",
+            str(path),
+            "--only",
+            "hangs",
+            "--only",
+            "good",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -163,7 +180,11 @@ def test_clean_removes_leftovers_of_crashed_runs(base: str, client: docker.Docke
 def test_bad_matrix_exits_2_without_traceback(tmp_path: Path) -> None:
     matrix = write_matrix(tmp_path, "schema_version: 1\ncell:\n  imgae: x\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "checker", "run", str(matrix)], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "checker", "run", str(matrix)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert f"{matrix}:3: unknown key 'imgae' in cell; did you mean 'image'?" in proc.stderr

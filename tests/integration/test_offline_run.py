@@ -76,8 +76,11 @@ def test_ca_bundle_is_not_baked_into_images(offline_report: tuple[int, Path], cl
     report = json.loads((offline_report[1] / "report.json").read_text())
     image_id = report["cells"][0]["image_id"]
     output = client.containers.run(
-        image_id, ["sh", "-c", "ls /tmp; test ! -e /tmp/checker-ca.pem && echo clean"], entrypoint=[],
-        remove=True, network_mode="none",
+        image_id,
+        ["sh", "-c", "ls /tmp; test ! -e /tmp/checker-ca.pem && echo clean"],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
     ).decode()
     assert "clean" in output
     for layer in client.api.history(image_id):

@@ -7,14 +7,22 @@ from checker.results import CellResult, CheckResult, Report, RunInfo, Status
 HOST = {
     "label": "gpu-host-1",
     "platform": "linux",
-    "nvml": {"ok": True, "driver_version": "535.104.05", "cuda_driver_version": "12.2",
-             "gpus": [{"index": 0, "name": "NVIDIA A10", "compute_capability": "8.6"}]},
+    "nvml": {
+        "ok": True,
+        "driver_version": "535.104.05",
+        "cuda_driver_version": "12.2",
+        "gpus": [{"index": 0, "name": "NVIDIA A10", "compute_capability": "8.6"}],
+    },
     "docker": {"server_version": "24.0.7"},
 }
 
 
-def _check(check_id: str, status: Status, message: str = "", expected: Status | None = None, **details: object) -> CheckResult:
-    return CheckResult(id=check_id, status=status, message=message, duration_s=0.25, details=dict(details), expected=expected)
+def _check(
+    check_id: str, status: Status, message: str = "", expected: Status | None = None, **details: object
+) -> CheckResult:
+    return CheckResult(
+        id=check_id, status=status, message=message, duration_s=0.25, details=dict(details), expected=expected
+    )
 
 
 def fixture_report() -> Report:
@@ -47,8 +55,12 @@ def fixture_report() -> Report:
             _check("container.start", Status.PASS, "started"),
             _check("probe.output", Status.PASS, "ok"),
             _check("cuda.runtime", Status.PASS, "libcudart 12.4 (12040)", version_text="12.4"),
-            _check("cuda.kernel", Status.FAIL, "PTX from CUDA 12.4 (ISA 8.4) cannot be JIT-compiled | newer than driver",
-                   expected=Status.FAIL),
+            _check(
+                "cuda.kernel",
+                Status.FAIL,
+                "PTX from CUDA 12.4 (ISA 8.4) cannot be JIT-compiled | newer than driver",
+                expected=Status.FAIL,
+            ),
             _check("cuda.memcpy", Status.FAIL, "cudaMemcpy failed: 35 | <driver too old>"),
             _check("opencv.import", Status.ERROR, "the check itself broke: KeyError: 'x'"),
         ),
@@ -61,16 +73,25 @@ def fixture_report() -> Report:
         image_ref="nvidia/cuda:13.0.0-runtime-ubuntu24.04",
         gpus="all",
         checks=(
-            _check("image.available", Status.FAIL, "cannot pull nvidia/cuda:13.0.0-runtime-ubuntu24.04: manifest unknown"),
+            _check(
+                "image.available",
+                Status.FAIL,
+                "cannot pull nvidia/cuda:13.0.0-runtime-ubuntu24.04: manifest unknown",
+            ),
             _check("container.start", Status.SKIP, "no image (see image.available)"),
             _check("probe.output", Status.SKIP, "no image (see image.available)"),
             _check("cuda.devices", Status.PASS, "unexpected pass", expected=Status.FAIL),
         ),
     )
     return Report(
-        run=RunInfo(id="20260101T000000-abcdef", started="2026-01-01T00:00:00+00:00",
-                    finished="2026-01-01T00:01:00+00:00", checker_version="0.1.0",
-                    command_line=("checker", "run", "matrix.yaml"), matrix_path="matrix.yaml"),
+        run=RunInfo(
+            id="20260101T000000-abcdef",
+            started="2026-01-01T00:00:00+00:00",
+            finished="2026-01-01T00:01:00+00:00",
+            checker_version="0.1.0",
+            command_line=("checker", "run", "matrix.yaml"),
+            matrix_path="matrix.yaml",
+        ),
         host=HOST,
         cells=(good, too_new, missing),
     )

@@ -8,31 +8,57 @@ from checker.diagnose import classify
 
 CORPUS = [
     # Docker with no NVIDIA device driver registered (moby daemon/errors.go).
-    ('Error response from daemon: could not select device driver "" with capabilities: [[gpu]]', "toolkit-missing"),
+    (
+        'Error response from daemon: could not select device driver "" with capabilities: [[gpu]]',
+        "toolkit-missing",
+    ),
     # libnvidia-container's requirement check, as users see it.
-    ("nvidia-container-cli: requirement error: unsatisfied condition: cuda>=12.5, please update your driver to a "
-     "newer version, or use an earlier cuda container: unknown.", "toolkit-requirement"),
-    ("nvidia-container-cli: initialization error: WSL environment detected but no adapters were found: unknown",
-     "wsl-no-adapter"),
+    (
+        "nvidia-container-cli: requirement error: unsatisfied condition: cuda>=12.5, please update your driver to a "
+        "newer version, or use an earlier cuda container: unknown.",
+        "toolkit-requirement",
+    ),
+    (
+        "nvidia-container-cli: initialization error: WSL environment detected but no adapters were found: unknown",
+        "wsl-no-adapter",
+    ),
     ("Failed to initialize NVML: Driver/library version mismatch", "driver-mismatch"),
     ("CUDA driver version is insufficient for CUDA runtime version", "driver-insufficient"),
     ("forward compatibility was attempted on non supported HW", "forward-compat-unsupported"),
     ("the provided PTX was compiled with an unsupported toolchain.", "ptx-unsupported"),
     ("no kernel image is available for execution on the device", "no-kernel-image"),
     ("no CUDA-capable device is detected", "no-device"),
-    ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
-     "docker-unreachable"),
-    ("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
-     "dial unix /var/run/docker.sock: connect: permission denied", "docker-permission"),
+    (
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+        "docker-unreachable",
+    ),
+    (
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
+        "dial unix /var/run/docker.sock: connect: permission denied",
+        "docker-permission",
+    ),
     ("ImportError: libGL.so.1: cannot open shared object file: No such file or directory", "libgl-missing"),
-    ("OpenCV(5.0.0) /io/opencv/modules/core/include/opencv2/core/private/cuda_stubs.hpp:16: error: (-216:No CUDA "
-     "support) The library is compiled without CUDA support in function 'throw_no_cuda'", "opencv-no-cuda"),
-    ("pull access denied for nvidia/cuda-nope, repository does not exist or may require 'docker login'",
-     "image-not-found"),
-    ("manifest for nvidia/cuda:99.0-runtime not found: manifest unknown: manifest unknown", "image-not-found"),
-    ('Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
-     "registry-unreachable"),
-    ('OCI runtime create failed: exec: "python3": executable file not found in $PATH: unknown', "probe-crashed"),
+    (
+        "OpenCV(5.0.0) /io/opencv/modules/core/include/opencv2/core/private/cuda_stubs.hpp:16: error: (-216:No CUDA "
+        "support) The library is compiled without CUDA support in function 'throw_no_cuda'",
+        "opencv-no-cuda",
+    ),
+    (
+        "pull access denied for nvidia/cuda-nope, repository does not exist or may require 'docker login'",
+        "image-not-found",
+    ),
+    (
+        "manifest for nvidia/cuda:99.0-runtime not found: manifest unknown: manifest unknown",
+        "image-not-found",
+    ),
+    (
+        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+        "registry-unreachable",
+    ),
+    (
+        'OCI runtime create failed: exec: "python3": executable file not found in $PATH: unknown',
+        "probe-crashed",
+    ),
     ("something nobody has seen", "unknown"),
 ]
 

@@ -94,7 +94,7 @@ def test_templates_fill_every_string_and_defaults_merge_under_cell() -> None:
 
 def test_cell_fields_are_normalised() -> None:
     matrix = loads(
-        'schema_version: 1\ncell:\n  image: i\n  gpus: [0, 1]\n  timeout: 2m\n  expect: {cuda.devices: fail}\n'
+        "schema_version: 1\ncell:\n  image: i\n  gpus: [0, 1]\n  timeout: 2m\n  expect: {cuda.devices: fail}\n"
         "  probe_layer: false\n"
     )
     cell = matrix.cells()[0]
@@ -119,32 +119,86 @@ def test_only_selects_by_glob_or_substring() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "key", "fragment"),
     [
-        ("schema_version: 1\ncel:\n  image: i\n", 2, "cel", "unknown key 'cel' in top level; did you mean 'cell'?"),
-        ("schema_version: 1\ncell:\n  imgae: i\n", 3, "imgae", "unknown key 'imgae' in cell; did you mean 'image'?"),
+        (
+            "schema_version: 1\ncel:\n  image: i\n",
+            2,
+            "cel",
+            "unknown key 'cel' in top level; did you mean 'cell'?",
+        ),
+        (
+            "schema_version: 1\ncell:\n  imgae: i\n",
+            3,
+            "imgae",
+            "unknown key 'imgae' in cell; did you mean 'image'?",
+        ),
         (
             "schema_version: 1\ncell:\n  image: i\n  probe_layer:\n    opencv_verison: 1\n",
-            5, "opencv_verison", "did you mean 'opencv_version'?",
+            5,
+            "opencv_verison",
+            "did you mean 'opencv_version'?",
         ),
-        ("schema_version: 1\ncell:\n  build:\n    dockerfil: x\n", 4, "dockerfil", "did you mean 'dockerfile'?"),
+        (
+            "schema_version: 1\ncell:\n  build:\n    dockerfil: x\n",
+            4,
+            "dockerfil",
+            "did you mean 'dockerfile'?",
+        ),
         ("schema_version: 2\ncell:\n  image: i\n", 1, "schema_version", "schema_version 2 is not supported"),
         ("cell:\n  image: i\n", 1, "schema_version", "missing `schema_version`"),
         ("schema_version: 1\ncell:\n  image: i\n  gpus: some\n", 4, "gpus", "`gpus` must be all, none, auto"),
-        ("schema_version: 1\ncell:\n  image: i\n  timeout: soon\n", 4, "timeout", "`timeout` must be seconds"),
-        ("schema_version: 1\ncell:\n  image: i\n  expect: {cuda.devices: maybe}\n", 4, "cuda.devices", "must be one of"),
-        ("schema_version: 1\ncell:\n  image: 'x:{cdua}'\naxes:\n  cuda: [1]\n", 3, "image", "did you mean {cuda}?"),
+        (
+            "schema_version: 1\ncell:\n  image: i\n  timeout: soon\n",
+            4,
+            "timeout",
+            "`timeout` must be seconds",
+        ),
+        (
+            "schema_version: 1\ncell:\n  image: i\n  expect: {cuda.devices: maybe}\n",
+            4,
+            "cuda.devices",
+            "must be one of",
+        ),
+        (
+            "schema_version: 1\ncell:\n  image: 'x:{cdua}'\naxes:\n  cuda: [1]\n",
+            3,
+            "image",
+            "did you mean {cuda}?",
+        ),
         ("schema_version: 1\ncell:\n  image: 'x:{'\n", 3, "image", "unbalanced brace"),
         ("schema_version: 1\naxes:\n  a: []\ncell:\n  image: i\n", 3, "a", "must be a non-empty list"),
-        ("schema_version: 1\naxes:\n  a: [1]\nexclude:\n  - {b: 1}\ncell:\n  image: i\n", 5, "b", "not an axis"),
+        (
+            "schema_version: 1\naxes:\n  a: [1]\nexclude:\n  - {b: 1}\ncell:\n  image: i\n",
+            5,
+            "b",
+            "not an axis",
+        ),
         ("schema_version: 1\ncell:\n  gpus: all\n", 2, "image", "needs an `image` to pull or a `build`"),
         ("schema_version: 1\ncell:\n  image: i\n  build: {dockerfile: d}\n", 4, "build", "not both"),
         (
             "schema_version: 1\naxes:\n  a: [1, 2]\ncell:\n  name: same\n  image: i\n",
-            5, "name", "two cells are both named 'same'",
+            5,
+            "name",
+            "two cells are both named 'same'",
         ),
-        ("schema_version: 1\ncell:\n  image: i\n  network: yes please\n", 4, "network", "must be true or false"),
-        ("schema_version: 1\nsettings:\n  ca_bundel: x\ncell:\n  image: i\n", 3, "ca_bundel", "did you mean 'ca_bundle'?"),
+        (
+            "schema_version: 1\ncell:\n  image: i\n  network: yes please\n",
+            4,
+            "network",
+            "must be true or false",
+        ),
+        (
+            "schema_version: 1\nsettings:\n  ca_bundel: x\ncell:\n  image: i\n",
+            3,
+            "ca_bundel",
+            "did you mean 'ca_bundle'?",
+        ),
         ("schema_version: 1\ncell:\n  image: i\n  image: j\n", 4, "image", "appears twice"),
-        ("schema_version: 1\naxes:\n  a: [1]\nexclude:\n  - {a: 1}\ncell:\n  image: i\n", 1, None, "expands to no cell"),
+        (
+            "schema_version: 1\naxes:\n  a: [1]\nexclude:\n  - {a: 1}\ncell:\n  image: i\n",
+            1,
+            None,
+            "expands to no cell",
+        ),
     ],
 )
 def test_validation_errors_name_file_line_and_key(text: str, line: int | None, key: str | None, fragment: str) -> None:

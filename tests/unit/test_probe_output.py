@@ -8,7 +8,10 @@ from checker.probe_output import parse_probe_output
 from checker.results import Status
 
 GOOD = "CHECKER-PROBE " + json.dumps(
-    {"probe_version": 1, "checks": [{"id": "cuda.runtime", "status": "pass", "message": "12.4", "details": {"version": 12040}}]}
+    {
+        "probe_version": 1,
+        "checks": [{"id": "cuda.runtime", "status": "pass", "message": "12.4", "details": {"version": 12040}}],
+    }
 )
 
 
@@ -29,7 +32,7 @@ def test_no_output_names_exit_code_and_last_lines() -> None:
 
 
 def test_garbage_truncated_and_duplicate_documents_fail() -> None:
-    assert "not valid JSON" in parse_probe_output("CHECKER-PROBE {\"checks\": [", 0, []).output_check.message
+    assert "not valid JSON" in parse_probe_output('CHECKER-PROBE {"checks": [', 0, []).output_check.message
     assert "2 documents" in parse_probe_output(GOOD + "\n" + GOOD, 0, []).output_check.message
     assert "no `checks` list" in parse_probe_output("CHECKER-PROBE {}", 0, []).output_check.message
     assert "not a JSON object" in parse_probe_output("CHECKER-PROBE [1]", 0, []).output_check.message

@@ -38,19 +38,30 @@ CUDA_11_0 = """
 
 def test_wheel_without_cuda() -> None:
     assert probe.parse_build_information(WHEEL_5_0) == {
-        "cuda": False, "cuda_version": None, "arch_bin": [], "ptx": [], "cudnn_version": None,
+        "cuda": False,
+        "cuda_version": None,
+        "arch_bin": [],
+        "ptx": [],
+        "cudnn_version": None,
     }
 
 
 def test_cuda_builds_parse() -> None:
     info = probe.parse_build_information(CUDA_12_8)
     assert info == {
-        "cuda": True, "cuda_version": "12.8",
+        "cuda": True,
+        "cuda_version": "12.8",
         "arch_bin": ["50", "52", "60", "61", "70", "75", "80", "86", "89", "90", "100", "120"],
-        "ptx": ["120"], "cudnn_version": "9.8.0",
+        "ptx": ["120"],
+        "cudnn_version": "9.8.0",
     }
     info = probe.parse_build_information(CUDA_12_6)
-    assert (info["cuda_version"], info["arch_bin"], info["ptx"], info["cudnn_version"]) == ("12.6.77", ["90"], [], "9.5.0")
+    assert (info["cuda_version"], info["arch_bin"], info["ptx"], info["cudnn_version"]) == (
+        "12.6.77",
+        ["90"],
+        [],
+        "9.5.0",
+    )
     assert probe.parse_build_information(CUDA_11_0)["arch_bin"][0] == "35"
 
 

@@ -41,7 +41,11 @@ def test_junit_counts_read_back_by_a_junit_consumer(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
     path.write_text(RENDERERS["junit"][1](fixture_report()), encoding="utf-8")
     suites = list(JUnitXml.fromfile(str(path)))
-    assert [s.name for s in suites] == ["cuda12.2-ubuntu22.04", "cuda12.4-ubuntu22.04", "cuda13.0-ubuntu24.04"]
+    assert [s.name for s in suites] == [
+        "cuda12.2-ubuntu22.04",
+        "cuda12.4-ubuntu22.04",
+        "cuda13.0-ubuntu24.04",
+    ]
     counts = [(s.tests, s.failures, s.errors, s.skipped) for s in suites]
     # cell 2: expected kernel failure passes, memcpy fails, import errors; cell 3: image fails, two skips, and
     # an expected failure that passed is a failure.

@@ -67,7 +67,10 @@ def test_ca_bundle_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_names_and_refs() -> None:
     assert container_name("r1", "cuda 12/4") == "checker-r1-cuda-12-4"
-    assert _split_ref("nvidia/cuda:12.4.1-runtime-ubuntu22.04") == ("nvidia/cuda", "12.4.1-runtime-ubuntu22.04")
+    assert _split_ref("nvidia/cuda:12.4.1-runtime-ubuntu22.04") == (
+        "nvidia/cuda",
+        "12.4.1-runtime-ubuntu22.04",
+    )
     assert _split_ref("localhost:5000/img") == ("localhost:5000/img", "latest")
     assert _split_ref("img@sha256:abc") == ("img@sha256:abc", None)
 
@@ -81,7 +84,7 @@ def test_cache_key_depends_on_content_and_args_only() -> None:
 
 def test_debian_mirror_comes_from_the_hosts_apt_sources(tmp_path: Path) -> None:
     (tmp_path / "etc/apt/sources.list.d").mkdir(parents=True)
-    (tmp_path / "etc/os-release").write_text('ID=debian\n')
+    (tmp_path / "etc/os-release").write_text("ID=debian\n")
     (tmp_path / "etc/apt/sources.list.d/debian.sources").write_text(
         "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n\n"
         "Types: deb\nURIs: http://mirror.example/debian-security\n"
