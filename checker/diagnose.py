@@ -102,9 +102,9 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "libgl-missing",
-        r"libGL\.so\.1: cannot open shared object file",
-        "The non-headless OpenCV wheel needs libGL: install opencv-(contrib-)python-headless instead, or "
-        "`apt-get install libgl1`.",
+        r"lib(GL|xcb|X11|SM|ICE|Xext|Xrender|gthread-2\.0)\.so\.\d+: cannot open shared object file",
+        "The non-headless OpenCV wheels need X11/OpenGL libraries (libGL, libxcb…): install "
+        "opencv-(contrib-)python-headless instead, or `apt-get install libgl1 libxcb1`.",
     ),
     (
         "opencv-no-cuda",

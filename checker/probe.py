@@ -280,6 +280,19 @@ def find_libraries(pattern):
     return found
 
 
+def library_source(path):
+    """Which kind of place a library was found in, for the report."""
+    if "-packages/nvidia/" in path:
+        return "NVIDIA pip wheel"
+    if path.startswith("/usr/local/cuda"):
+        return "CUDA toolkit folder"
+    if path.startswith("/usr/lib/wsl/"):
+        return "WSL2 driver folder"
+    if any(path.startswith(d + "/") for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d):
+        return "LD_LIBRARY_PATH"
+    return "ldconfig cache or system folder"
+
+
 def load_library(path):
     try:
         return ctypes.CDLL(path), None
@@ -340,7 +353,7 @@ def check_cuda_runtime(facts):
     versions = []
     for path in candidates:
         lib, error = load_library(path)
-        entry = {"path": path, "loaded": lib is not None}
+        entry = {"path": path, "found_in": library_source(path), "loaded": lib is not None}
         if lib is None:
             entry["load_error"] = error
         else:
@@ -570,28 +583,59 @@ $L_done:
 """
 
 
+def ptx_isa_for(version):
+    """The PTX ISA of a CUDA release (12040 -> '8.4'); for a release newer than the table, the newest known."""
+    if not version:
+        return None
+    key = (version // 1000, (version % 1000) // 10)
+    known = [k for k in sorted(PTX_ISA) if k <= key]
+    return PTX_ISA[known[-1]] if known else None
+
+
+def isa_tuple(isa):
+    return tuple(int(p) for p in isa.split("."))
+
+
+def driver_device_cc(lib):
+    """Compute capability of device 0 through the driver API (independent of libcudart)."""
+    c = ctypes
+    count = c.c_int(0)
+    rc = bind(lib, "cuDeviceGetCount", c.c_int, [c.POINTER(c.c_int)])(c.byref(count))
+    if rc != 0 or count.value <= 0:
+        return None, driver_error(lib, rc) if rc else {"rc": 0, "name": None, "text": "no device"}
+    device = c.c_int(0)
+    bind(lib, "cuDeviceGet", c.c_int, [c.POINTER(c.c_int), c.c_int])(c.byref(device), 0)
+    get = bind(lib, "cuDeviceGetAttribute", c.c_int, [c.POINTER(c.c_int), c.c_int, c.c_int])
+    major, minor = c.c_int(0), c.c_int(0)
+    get(c.byref(major), 75, device.value)  # CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
+    get(c.byref(minor), 76, device.value)  # CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
+    return major.value * 10 + minor.value, None
+
+
 def check_cuda_kernel(facts):
     lib = facts.get("libcuda")
-    devices = facts.get("devices")
-    if lib is None or not devices or not facts.get("cu_init_ok"):
-        raise no_gpu_or_fail("no usable CUDA driver and device (see cuda.driver, cuda.devices)")
+    if lib is None or not facts.get("cu_init_ok"):
+        raise no_gpu_or_fail("no usable CUDA driver (see cuda.driver)")
+    sm, problem = driver_device_cc(lib)
+    if sm is None:
+        raise no_gpu_or_fail("the driver sees no device: %s" % (problem or {}).get("text"), device_error=problem)
     runtime = facts.get("runtime_version") or facts.get("driver_version")
-    cc = devices[0]["cc"].split(".")
-    sm = int(cc[0]) * 10 + int(cc[1])
-    isa = PTX_ISA.get((runtime // 1000, (runtime % 1000) // 10)) if runtime else None
     floor = PTX_TARGET_FLOOR.get(sm, "7.8")
-    first = isa or floor
-    attempt = launch_ptx(lib, first, sm)
-    details = {"isa": first, "sm": sm, "first_attempt": attempt}
+    isa = ptx_isa_for(runtime) or floor
+    if isa_tuple(isa) < isa_tuple(floor):
+        isa = floor  # the runtime's own ISA cannot even name this GPU's target
+    attempt = launch_ptx(lib, isa, sm)
+    details = {"isa": isa, "isa_floor": floor, "sm": sm, "runtime": runtime, "first_attempt": attempt}
     if attempt["ok"]:
-        return "PTX ISA %s kernel JIT-compiled for sm_%d, launched, result correct" % (first, sm), details
-    if attempt.get("rc") == 222 and first != floor:
+        return "PTX ISA %s kernel JIT-compiled for sm_%d, launched, result correct" % (isa, sm), details
+    if attempt.get("rc") == 222 and isa != floor:
         retry = launch_ptx(lib, floor, sm)
         details["fallback_attempt"] = retry
         if retry["ok"]:
             raise fail(
-                "PTX from CUDA %s (ISA %s) cannot be JIT-compiled by this driver; older PTX (ISA %s) can: "
-                "minor-version compatibility without PTX JIT" % (version_text(runtime), first, floor),
+                "PTX from CUDA %s (ISA %s) cannot be JIT-compiled by this driver (222, unsupported PTX version); "
+                "older PTX (ISA %s) can: minor-version compatibility, without PTX JIT for this runtime"
+                % (version_text(runtime), isa, floor),
                 **details,
             )
     raise fail("kernel failed at %s: %s" % (attempt.get("stage"), attempt.get("error")), **details)
@@ -796,8 +840,11 @@ def check_opencv_import(facts):
         if "No module named" in error:
             raise skip("cv2 is not installed in this image", **details)
         hint = ""
-        if "libGL.so.1" in error:
-            hint = " (the non-headless OpenCV wheel needs libGL: install the -headless wheel instead)"
+        if re.search(r"lib(GL|xcb|X11|SM|ICE|Xext|Xrender|gthread|glib)[^ ]*\.so", error):
+            hint = (
+                " (the non-headless OpenCV wheels need X11/OpenGL libraries that servers and containers lack: "
+                "install the -headless wheel instead)"
+            )
         raise fail("import cv2 failed: %s%s" % (error, hint), **details)
     dists = cv.get("distributions") or []
     message = "cv2 %s from %s" % (

@@ -86,13 +86,20 @@ def _shape_problem(document: Any) -> str | None:
 
 
 def _check_from(item: dict[str, Any]) -> CheckResult:
-    details = item.get("details")
+    """One probe check; a failure gets the diagnosis of its message (category and what to do)."""
+    details = dict(item["details"]) if isinstance(item.get("details"), dict) else {}
+    status = Status(item["status"])
+    message = str(item.get("message", ""))
+    if status in (Status.FAIL, Status.ERROR) and "category" not in details:
+        diagnosis = classify(message)
+        if diagnosis.category != "unknown":
+            details.update(category=diagnosis.category, advice=diagnosis.advice)
     return CheckResult(
         id=item["id"],
-        status=Status(item["status"]),
-        message=str(item.get("message", "")),
+        status=status,
+        message=message,
         duration_s=float(item.get("duration_s") or 0.0),
-        details=details if isinstance(details, dict) else {},
+        details=details,
     )
 
 

@@ -38,6 +38,7 @@ CORPUS = [
         "docker-permission",
     ),
     ("ImportError: libGL.so.1: cannot open shared object file: No such file or directory", "libgl-missing"),
+    ("ImportError: libxcb.so.1: cannot open shared object file: No such file or directory", "libgl-missing"),
     (
         "OpenCV(5.0.0) /io/opencv/modules/core/include/opencv2/core/private/cuda_stubs.hpp:16: error: (-216:No CUDA "
         "support) The library is compiled without CUDA support in function 'throw_no_cuda'",

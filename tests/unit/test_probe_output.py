@@ -52,3 +52,14 @@ def test_fatal_document_keeps_its_checks_but_fails_output() -> None:
     parsed = parse_probe_output(text, 0, [])
     assert parsed.output_check.status == Status.FAIL
     assert len(parsed.checks) == 1
+
+
+def test_failed_probe_checks_are_diagnosed() -> None:
+    item = {
+        "id": "cuda.devices",
+        "status": "fail",
+        "message": "cudaGetDeviceCount returned 35 (CUDA driver version is insufficient for CUDA runtime version)",
+    }
+    parsed = parse_probe_output("CHECKER-PROBE " + json.dumps({"checks": [item]}), 0, [])
+    assert parsed.checks[0].details["category"] == "driver-insufficient"
+    assert "install a driver" in parsed.checks[0].details["advice"]

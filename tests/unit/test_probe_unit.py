@@ -81,3 +81,27 @@ def test_versions() -> None:
     assert probe.version_text(12040) == "12.4"
     assert probe.version_from_filename("/x/libcudart.so.11.8.89") == (11080, "libcudart.so.11.8.89")
     assert probe.version_from_filename("/x/libcudart.so.12") == (None, None)
+
+
+def test_probe_source_parses_as_python_3_8() -> None:
+    import ast
+    from pathlib import Path
+
+    source = Path(probe.__file__).read_text(encoding="utf-8")
+    ast.parse(source, feature_version=(3, 8))
+    imports = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    import sys
+
+    assert imports - {"cv2"} <= set(sys.stdlib_module_names), imports
+
+
+def test_ptx_isa_for_releases() -> None:
+    assert probe.ptx_isa_for(12040) == "8.4"
+    assert probe.ptx_isa_for(12070) == "8.5"  # between known releases: the newest known below
+    assert probe.ptx_isa_for(13050) == "9.4"
+    assert probe.ptx_isa_for(10020) is None

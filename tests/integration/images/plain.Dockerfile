@@ -1,0 +1,3 @@
+# The base as it is; the probe layer on top decides what the cell tests.
+ARG BASE
+FROM ${BASE}
