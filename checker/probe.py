@@ -150,6 +150,10 @@ def run_check(check_id, func, facts, timeout):
     return result
 
 
+def not_run(check_id, reason):
+    return {"id": check_id, "status": "error", "message": "not run: " + reason, "duration_s": 0.0, "details": {}}
+
+
 def jsonable(value):
     """Make `value` JSON-safe (bytes, tuples, odd objects become strings)."""
     try:
@@ -738,15 +742,17 @@ class _Stage(Exception):
 def parse_build_information(text):
     """The CUDA facts of `cv2.getBuildInformation()`: cuda, cuda_version, arch_bin, ptx, cudnn_version."""
     info = {"cuda": False, "cuda_version": None, "arch_bin": [], "ptx": [], "cudnn_version": None}
-    cuda = re.search(r"^\s*NVIDIA CUDA:\s+(YES|NO)(?:\s*\(ver ([\d.]+)[^)]*\))?", text or "", re.M)
+    text = text or ""
+    lead = r"^[ \t]*(?:--[ \t]*)?"  # the CMake log form prefixes lines with "-- "
+    cuda = re.search(lead + r"(?:NVIDIA CUDA|Use Cuda):[ \t]+(YES|NO)(?:[ \t]*\(ver ([\d.]+)[^)]*\))?", text, re.M)
     if cuda:
         info["cuda"] = cuda.group(1) == "YES"
         info["cuda_version"] = cuda.group(2)
     for key, label in (("arch_bin", "NVIDIA GPU arch"), ("ptx", "NVIDIA PTX archs")):
-        match = re.search(r"^\s*%s:[ \t]*(.*)$" % label, text or "", re.M)
+        match = re.search(lead + r"%s:[ \t]*(.*)$" % label, text, re.M)
         if match:
             info[key] = [a.replace(".", "") for a in re.split(r"[\s,;]+", match.group(1).strip()) if a]
-    cudnn = re.search(r"^\s*cuDNN:\s+(YES|NO)(?:\s*\(ver ([\d.]+)\))?", text or "", re.M)
+    cudnn = re.search(lead + r"cuDNN:[ \t]+(YES|NO)(?:[ \t]*\(ver ([\d.]+)\))?", text, re.M)
     if cudnn and cudnn.group(1) == "YES":
         info["cudnn_version"] = cudnn.group(2)
     return info
@@ -946,15 +952,37 @@ CHECKS = (
 )
 
 
-def probe():
-    """Run every check; return the document."""
+def env_seconds(name, default):
     try:
-        timeout = float(os.environ.get("CHECKER_CHECK_TIMEOUT", "60"))
+        return float(os.environ.get(name, default))
     except ValueError:
-        timeout = 60.0
+        return float(default)
+
+
+def probe():
+    """Run every check; return the document.
+
+    Each check has CHECKER_CHECK_TIMEOUT seconds, and all of them CHECKER_DEADLINE seconds (0: none), so
+    the document comes out before the host's own timeout kills the container. Once a CUDA check hangs,
+    the other CUDA checks are not started: they would wait on the same stuck driver.
+    """
+    timeout = env_seconds("CHECKER_CHECK_TIMEOUT", "60")
+    deadline = env_seconds("CHECKER_DEADLINE", "0")
     facts = {"timeout": timeout}
     started = time.monotonic()
-    checks = [run_check(check_id, func, facts, timeout) for check_id, func in CHECKS]
+    checks = []
+    hung = None
+    for check_id, func in CHECKS:
+        remaining = deadline - (time.monotonic() - started) if deadline else timeout
+        if hung and check_id.startswith("cuda."):
+            checks.append(not_run(check_id, "%s hung, so the driver is stuck; not started" % hung))
+        elif remaining < 1:
+            checks.append(not_run(check_id, "the probe's time (%gs) ran out before this check" % deadline))
+        else:
+            result = run_check(check_id, func, facts, min(timeout, remaining))
+            if result["status"] == "error" and "did not finish" in result["message"] and check_id.startswith("cuda."):
+                hung = check_id
+            checks.append(result)
     try:
         where = platform_facts()
     except Exception as exc:

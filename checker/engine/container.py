@@ -103,6 +103,7 @@ class ProbeRun:
             **self.env,
             "CHECKER_GPUS": self.gpus,
             "CHECKER_CHECK_TIMEOUT": str(max(5.0, self.timeout_s / 4)),
+            "CHECKER_DEADLINE": str(max(5.0, self.timeout_s * 0.8)),
         }
         self.container = self.client.containers.create(
             self.image,

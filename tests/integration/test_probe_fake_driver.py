@@ -46,9 +46,9 @@ def stub_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def run_probe(stub_dir: Path, **fake: str) -> dict[str, Any]:
+def run_probe(stub_dir: Path, timeout: str = "60", **fake: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_CUDA_")}
-    env.update(LD_LIBRARY_PATH=str(stub_dir), CHECKER_GPUS="all", CHECKER_CHECK_TIMEOUT="60", **fake)
+    env.update(LD_LIBRARY_PATH=str(stub_dir), CHECKER_GPUS="all", CHECKER_CHECK_TIMEOUT=timeout, **fake)
     proc = subprocess.run(
         [sys.executable, str(PROBE)], capture_output=True, text=True, env=env, timeout=300, check=False
     )
@@ -107,3 +107,12 @@ def test_no_device_through_the_driver(stub_dir: Path) -> None:
     kernel = run_probe(stub_dir, FAKE_CUDA_DEVICE_COUNT="0")["cuda.kernel"]
     assert kernel["status"] == "fail"
     assert "the driver sees no device" in kernel["message"]
+
+
+def test_a_hung_driver_call_still_lets_the_document_out(stub_dir: Path) -> None:
+    checks = run_probe(stub_dir, timeout="2", FAKE_CUDA_HANG_INIT="1")
+    driver = checks["cuda.driver"]
+    assert driver["status"] == "error"
+    assert "did not finish within 2s" in driver["message"]
+    assert checks["opencv.import"]["status"] in ("pass", "skip")  # the checks after it still ran
+    assert checks["cuda.kernel"]["message"] == "not run: cuda.driver hung, so the driver is stuck; not started"

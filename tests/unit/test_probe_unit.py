@@ -105,3 +105,38 @@ def test_ptx_isa_for_releases() -> None:
     assert probe.ptx_isa_for(12070) == "8.5"  # between known releases: the newest known below
     assert probe.ptx_isa_for(13050) == "9.4"
     assert probe.ptx_isa_for(10020) is None
+
+
+# The shapes the CUDA lines take in public build logs and issue threads, written out here (no paths):
+# the CMake log form with a "-- " prefix (OpenCV 4.x, Jetson), tab-indented pastes, and OpenCV 3.2's
+# older "Use Cuda:" block.
+CMAKE_LOG_FORM = """
+--   NVIDIA CUDA:                   YES (ver 12.6, CUFFT CUBLAS FAST_MATH)
+--     NVIDIA GPU arch:             87
+--     NVIDIA PTX archs:            87
+--
+--   cuDNN:                         YES (ver 9.4.0)
+"""
+TAB_INDENTED = "\t  NVIDIA CUDA:                   YES (ver 10.2, CUFFT CUBLAS)\n\t    NVIDIA GPU arch:             30 35 37 50 52 60 61 70 75\n\t    NVIDIA PTX archs:\n\n\t  cuDNN:                         NO\n"
+OPENCV_3_2 = """
+--     Use Cuda:                    YES (ver 8.0)
+--   NVIDIA CUDA
+--     Use CUFFT:                   YES
+--     NVIDIA GPU arch:             62
+--     NVIDIA PTX archs:
+"""
+
+
+def test_build_information_in_the_forms_users_paste() -> None:
+    assert probe.parse_build_information(CMAKE_LOG_FORM) == {
+        "cuda": True,
+        "cuda_version": "12.6",
+        "arch_bin": ["87"],
+        "ptx": ["87"],
+        "cudnn_version": "9.4.0",
+    }
+    tabbed = probe.parse_build_information(TAB_INDENTED)
+    assert tabbed["cuda"] and tabbed["cuda_version"] == "10.2" and tabbed["arch_bin"][-1] == "75"
+    assert tabbed["ptx"] == [] and tabbed["cudnn_version"] is None
+    old = probe.parse_build_information(OPENCV_3_2)
+    assert (old["cuda"], old["cuda_version"], old["arch_bin"]) == (True, "8.0", ["62"])

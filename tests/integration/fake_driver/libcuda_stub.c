@@ -12,11 +12,13 @@
  *   FAKE_CUDA_CC              compute capability "8.6" (default)
  *   FAKE_CUDA_MAX_PTX         newest PTX ISA the "JIT" accepts, "8.2" (default 9.9)
  *   FAKE_CUDA_WRONG_RESULT    when set, the kernel computes a wrong answer
+ *   FAKE_CUDA_HANG_INIT       when set, cuInit never returns (a hung driver)
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef int CUresult;
 
@@ -31,7 +33,11 @@ static int version_code(const char *text) { /* "8.4" -> 804 */
     return major * 100 + minor;
 }
 
-CUresult cuInit(unsigned flags) { (void)flags; return env_int("FAKE_CUDA_INIT_RESULT", 0); }
+CUresult cuInit(unsigned flags) {
+    (void)flags;
+    while (getenv("FAKE_CUDA_HANG_INIT")) sleep(60);
+    return env_int("FAKE_CUDA_INIT_RESULT", 0);
+}
 CUresult cuDriverGetVersion(int *v) { *v = env_int("FAKE_CUDA_DRIVER_VERSION", 12020); return 0; }
 
 CUresult cuGetErrorName(CUresult e, const char **s) {
