@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when: any check is not as expected (default), only when a check errored, never",
     )
     run.add_argument("--host-label", help="name of this host in reports (default: the hostname)")
+    run.add_argument(
+        "--explore-require",
+        action="store_true",
+        help="run every cell the container toolkit refused (NVIDIA_REQUIRE_CUDA unsatisfied) again with "
+        "NVIDIA_DISABLE_REQUIRE=1, to show what the toolkit's check hides",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
     host = sub.add_parser(
@@ -114,12 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     compat = sub.add_parser(
         "compat",
-        help="predict whether a CUDA image runs on a driver (not built yet)",
-        description="Predicts from NVIDIA's published rules whether an image with CUDA X runs "
-        "on driver Y. Not built yet: it arrives with the compatibility rules.",
+        help="predict whether a CUDA image runs on a driver, offline",
+        description="Predicts from NVIDIA's published rules whether an image with CUDA X runs on driver Y, and "
+        "why: natively, under minor-version compatibility, through the image's forward-compatibility libraries, "
+        "or not at all; and whether the container toolkit's NVIDIA_REQUIRE_CUDA check lets it start. Needs no "
+        "GPU, no Docker, no network.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  checker compat --driver 535.104.05 --cuda 12.4
+  checker compat --driver 555.85 --platform wsl2 --gpu-brand GeForce --cuda 12.6.3
+  checker compat --driver 470.82.01 --gpu-brand GeForce --cuda 12.4.1 --compat-libs \\
+      --require 'cuda>=12.4 brand=geforce,driver>=470,driver<471'
+""",
     )
-    compat.add_argument("--driver")
-    compat.add_argument("--cuda")
+    compat.add_argument("--driver", required=True, help="driver version as nvidia-smi shows it (on WSL2: Windows')")
+    compat.add_argument("--cuda", required=True, help="the image's CUDA version, e.g. 12.4 or 12.4.1")
+    compat.add_argument("--platform", choices=("linux", "wsl2"), default="linux")
+    compat.add_argument("--gpu-brand", help="NVML brand: GeForce, Tesla, NVIDIA, Quadro, ... (default: unknown)")
+    compat.add_argument("--compute-capability", help="the GPU's compute capability, e.g. 8.6 (for arch>= terms)")
+    compat.add_argument("--driver-cuda", help="the driver's CUDA version (default: derived from the driver branch)")
+    compat.add_argument("--require", help="the image's NVIDIA_REQUIRE_CUDA expression")
+    compat.add_argument(
+        "--compat-libs",
+        action="store_true",
+        help="the image ships cuda-compat libraries (official nvidia/cuda images do)",
+    )
+    compat.add_argument("--disable-require", action="store_true", help="as if NVIDIA_DISABLE_REQUIRE=1 were set")
+    compat.add_argument("--json", action="store_true", help="print JSON")
 
     probe = sub.add_parser(
         "probe",
@@ -165,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": cmd_run,
         "host": cmd_host,
-        "compat": cmd_not_built,
+        "compat": cmd_compat,
         "probe": cmd_probe,
         "report": cmd_report,
         "merge": cmd_not_built,
@@ -261,12 +288,19 @@ def execute_run(args: argparse.Namespace, matrix: Any, cells: list[Any], ca_bund
         run_id=run_id,
         gpu_available=host_mod.gpu_available(host),
         progress=progress,
+        driver=host_mod.driver_info(host),
     )
     progress(
         f"run {run_id}: {len(cells)} cell(s) from {matrix.path}, {args.jobs} at a time "
         f"(CA bundle for builds: {ca_source})"
     )
     results, interrupted = run_all(cells, ctx, args.jobs)
+    if args.explore_require and not interrupted:
+        explore = [explore_cell(cell) for cell, result in zip(cells, results, strict=True) if refused(result)]
+        if explore:
+            progress(f"--explore-require: running {len(explore)} refused cell(s) again with NVIDIA_DISABLE_REQUIRE=1")
+            more, interrupted = run_all(explore, ctx, args.jobs)
+            results += more
     report = Report(
         run=RunInfo(
             id=run_id,
@@ -287,6 +321,25 @@ def execute_run(args: argparse.Namespace, matrix: Any, cells: list[Any], ca_bund
         print(markdown)
     print(f"reports: {', '.join(str(p) for p in written)}", file=sys.stderr)
     return exit_code_for(report, args.fail_on)
+
+
+def refused(result: Any) -> bool:
+    """Did the container toolkit refuse to start this cell (NVIDIA_REQUIRE_CUDA unsatisfied)?"""
+    start = result.check("container.start")
+    return bool(start and start.status == Status.FAIL and start.details.get("category") == "toolkit-requirement")
+
+
+def explore_cell(cell: Any) -> Any:
+    """The same cell with the toolkit's requirement check disabled, to show what that check hides."""
+    from dataclasses import replace
+
+    return replace(
+        cell,
+        name=f"{cell.name}+disable-require",
+        env={**cell.env, "NVIDIA_DISABLE_REQUIRE": "1"},
+        coordinates={**cell.coordinates, "explore": "NVIDIA_DISABLE_REQUIRE=1"},
+        expect={},
+    )
 
 
 def write_outputs(report: Report, output_dir: Path) -> list[Path]:
@@ -353,6 +406,12 @@ def cmd_host(args: argparse.Namespace) -> int:
     except CheckerError as exc:
         docker_facts = {"error": str(exc)}
     host = host_mod.collect(docker_facts)
+    from checker.compat import host_table, newest_native
+
+    driver = host_mod.driver_info(host)
+    if driver is not None:
+        host["cuda_releases"] = host_table(driver)
+        host["newest_native_cuda"] = newest_native(driver)
     if args.json:
         print(json.dumps(host, indent=2))
         return EXIT_OK
@@ -369,7 +428,60 @@ def cmd_host(args: argparse.Namespace) -> int:
         f"docker:   {docker.get('server_version') or docker.get('error')}"
         + (f", runtimes: {', '.join(docker.get('runtimes', []))}" if docker.get("runtimes") else "")
     )
-    print("The per-release compatibility table arrives with the compatibility rules (checker compat).")
+    wsl = host["wsl"]
+    if wsl["kernel_is_wsl2"]:
+        where = "a WSL2 distro" if wsl["is_wsl2_distro"] else "a container on a WSL2 kernel"
+        print(
+            f"wsl2:     {where}; /dev/dxg {'present' if wsl['dev_dxg'] else 'absent'}, "
+            f"/usr/lib/wsl/lib {'present' if wsl['usr_lib_wsl_lib'] else 'absent'}"
+        )
+    toolkit = host.get("container_toolkit") or {}
+    print("toolkit:  " + (", ".join(f"{k} {v.get('version')}" for k, v in toolkit.items()) or "not found on this host"))
+    if driver is None:
+        print("No NVIDIA driver: `checker compat --driver VERSION --cuda X.Y` predicts for any driver offline.")
+        return EXIT_OK
+    print(f"\nCUDA releases on driver {driver.driver_version} (newest native: {host['newest_native_cuda']}):")
+    for row in host["cuda_releases"]:
+        print(f"  {row['cuda']:>5}  {row['verdict']:<14} (native needs {row['min_driver_native'] or '?'})")
+    return EXIT_OK
+
+
+def cmd_compat(args: argparse.Namespace) -> int:
+    from checker.compat import DriverInfo, predict
+
+    try:
+        driver = DriverInfo(
+            platform=args.platform,
+            driver_version=args.driver,
+            cuda_driver_version=args.driver_cuda,
+            gpu_brand=args.gpu_brand,
+            compute_capability=args.compute_capability,
+        )
+        prediction = predict(
+            driver, args.cuda, require=args.require, compat_libs=args.compat_libs, disable_require=args.disable_require
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(prediction.to_dict(), indent=2))
+        return EXIT_OK
+    print(
+        f"verdict:   {prediction.verdict.value}"
+        + (f" (CUDA alone: {prediction.cuda_verdict.value})" if prediction.verdict != prediction.cuda_verdict else "")
+    )
+    print(f"why:       {prediction.reason}")
+    print(f"driver:    {args.driver} ({args.platform}) runs CUDA {driver.cuda_driver_version} natively")
+    print(
+        f"minimum:   native {prediction.min_driver_native or 'unknown'}; "
+        f"minor-version compatibility {prediction.min_driver_minor_compat or 'unknown'}"
+    )
+    if prediction.requirement:
+        req = prediction.requirement
+        print(
+            f"toolkit:   NVIDIA_REQUIRE_CUDA {'satisfied' if req['satisfied'] else 'NOT satisfied'}"
+            + (f" -> {req['toolkit_error']}" if not req["satisfied"] else "")
+        )
+    print(f"sources:   {'; '.join(prediction.sources)}")
     return EXIT_OK
 
 

@@ -40,6 +40,12 @@ _RULES: tuple[tuple[str, str, str], ...] = (
         "only works if minor-version compatibility covers it).",
     ),
     (
+        "wsl-gpu-blocked",
+        r"GPU access blocked by the operating system",
+        "Windows blocks GPU access for this WSL2/container: check that the GPU is in WDDM mode (not TCC, not a "
+        "data-centre GPU in compute mode), update the Windows driver and `wsl --update`.",
+    ),
+    (
         "wsl-no-adapter",
         r"WSL environment detected but no adapters were found",
         "WSL2 sees no GPU: update the Windows NVIDIA driver, run `wsl --update`, and check that `nvidia-smi` works "
@@ -97,7 +103,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (
         "driver-not-loaded",
         r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver|Driver Not Loaded|"
-        r"NVML_ERROR_DRIVER_NOT_LOADED",
+        r"NVML_ERROR_DRIVER_NOT_LOADED|NVML_ERROR_DriverNotLoaded|NVML Shared Library Not Found|"
+        r"NVML_ERROR_LibraryNotFound",
         "The NVIDIA kernel driver is not loaded: install the driver or load the module (`sudo modprobe nvidia`).",
     ),
     (

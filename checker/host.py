@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
+
+from checker.compat.tables import NVML_BRANDS
+from checker.diagnose import classify
 
 
 def nvml_facts() -> dict[str, Any]:
@@ -22,7 +28,13 @@ def nvml_facts() -> dict[str, Any]:
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:
-        return {"ok": False, "error": f"nvmlInit failed: {exc}"}
+        diagnosis = classify(f"{exc} NVML_ERROR_{type(exc).__name__.removeprefix('NVMLError_')}")
+        return {
+            "ok": False,
+            "error": f"nvmlInit failed: {exc}",
+            "category": diagnosis.category,
+            "advice": diagnosis.advice,
+        }
     try:
         facts: dict[str, Any] = {"ok": True}
         facts["driver_version"] = _call(pynvml.nvmlSystemGetDriverVersion)
@@ -42,11 +54,22 @@ def _gpu(pynvml: Any, index: int) -> dict[str, Any]:
         return {"index": index, "error": "no handle"}
     cc = _call(pynvml.nvmlDeviceGetCudaComputeCapability, handle)
     memory = _call(pynvml.nvmlDeviceGetMemoryInfo, handle)
+    brand = _call(pynvml.nvmlDeviceGetBrand, handle)
     return {
         "index": index,
         "name": _call(pynvml.nvmlDeviceGetName, handle),
+        "brand": NVML_BRANDS.get(brand, f"brand {brand}") if isinstance(brand, int) else None,
         "compute_capability": f"{cc[0]}.{cc[1]}" if cc else None,
         "memory_bytes": getattr(memory, "total", None),
+        "pcie": {
+            "max_generation": _call(pynvml.nvmlDeviceGetMaxPcieLinkGeneration, handle),
+            "gpu_max_generation": _call(pynvml.nvmlDeviceGetGpuMaxPcieLinkGeneration, handle),
+            "max_width": _call(pynvml.nvmlDeviceGetMaxPcieLinkWidth, handle),
+            "current_generation": _call(pynvml.nvmlDeviceGetCurrPcieLinkGeneration, handle),
+            "current_width": _call(pynvml.nvmlDeviceGetCurrPcieLinkWidth, handle),
+        },
+        "memory_bus_width_bits": _call(pynvml.nvmlDeviceGetMemoryBusWidth, handle),
+        "max_memory_clock_mhz": _call(pynvml.nvmlDeviceGetMaxClockInfo, handle, 2),  # NVML_CLOCK_MEM
     }
 
 
@@ -91,7 +114,45 @@ def collect(docker_facts: dict[str, Any] | None = None, label: str | None = None
         "nvml": nvml_facts(),
         "wsl": wsl,
         "docker": docker_facts or {},
+        "container_toolkit": toolkit_facts(),
     }
+
+
+def driver_info(host: dict[str, Any]) -> Any:
+    """The host's driver as checker.compat.DriverInfo (GPU 0's brand and compute capability), or None."""
+    from checker.compat import DriverInfo
+
+    nvml = host.get("nvml") or {}
+    if not nvml.get("ok") or not nvml.get("driver_version"):
+        return None
+    gpu = (nvml.get("gpus") or [{}])[0]
+    try:
+        return DriverInfo(
+            platform=host.get("platform", "linux"),
+            driver_version=nvml["driver_version"],
+            cuda_driver_version=nvml.get("cuda_driver_version"),
+            gpu_brand=gpu.get("brand"),
+            compute_capability=gpu.get("compute_capability"),
+        )
+    except ValueError:
+        return None
+
+
+def toolkit_facts() -> dict[str, Any]:
+    """The NVIDIA Container Toolkit's version on this host, when its commands are installed."""
+    facts: dict[str, Any] = {}
+    for command in ("nvidia-ctk", "nvidia-container-cli"):
+        path = shutil.which(command)
+        if path is None:
+            continue
+        try:
+            proc = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            facts[command] = {"error": str(exc)}
+            continue
+        match = re.search(r"version[:\s]+v?([\d.]+)", proc.stdout + proc.stderr, re.IGNORECASE)
+        facts[command] = {"version": match.group(1) if match else None}
+    return facts
 
 
 def gpu_available(host: dict[str, Any]) -> bool:

@@ -21,6 +21,9 @@ import docker
 import docker.errors
 import requests
 
+from checker.compat import DriverInfo
+from checker.compat.observe import agreement
+from checker.compat.predict import predict_for_image
 from checker.diagnose import classify
 from checker.engine import ImageProvider, ProbeRun, ResolvedImage, remove_run_containers
 from checker.engine.container import probe_source
@@ -42,6 +45,7 @@ class RunContext:
     progress: Progress = lambda message: None
     cancel: threading.Event = field(default_factory=threading.Event)
     probe: bytes = field(default_factory=probe_source)
+    driver: DriverInfo | None = None
 
 
 def resolve_gpus(requested: str, gpu_available: bool) -> tuple[str, str | None]:
@@ -79,7 +83,10 @@ def run_cell(cell: Cell, ctx: RunContext) -> CellResult:
         return _finish(cell, result, [*checks, interrupted_check()], started)
     ctx.progress(f"{cell.name}: running the probe (gpus: {gpus})")
     probe_checks, extra = _probe_checks(cell, ctx, image, gpus, gpu_note)
-    result = replace(result, **extra)
+    why_none = extra.pop("why_no_prediction", "")
+    result = replace(result, **extra, checks=tuple(checks + probe_checks))
+    if not any(c.id == "run.interrupted" for c in probe_checks):
+        probe_checks.append(agreement(result, result.prediction, why_none))
     return _finish(cell, result, checks + probe_checks, started)
 
 
@@ -142,6 +149,9 @@ def _probe_checks(
             python=cell.python,
             timeout_s=cell.timeout_s,
         ) as run:
+            prediction, why_none = predict_for_image(
+                ctx.driver, image.env, cell.env, compat_libs=run.has_path("/usr/local/cuda/compat")
+            )
             execution = run.run()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         if ctx.cancel.is_set():
@@ -149,10 +159,9 @@ def _probe_checks(
         return _start_failed(str(getattr(exc, "explanation", None) or exc), time.monotonic() - began), {}
     if ctx.cancel.is_set():  # the container was removed under the probe: what it printed is not evidence
         return [interrupted_check()], {}
+    predicted = {"prediction": prediction, "why_no_prediction": why_none}
     if not execution.started or (execution.start_error and not execution.stdout):
-        if ctx.cancel.is_set():
-            return [interrupted_check()], {}
-        return _start_failed(execution.start_error or "unknown", time.monotonic() - began), {}
+        return _start_failed(execution.start_error or "unknown", time.monotonic() - began), predicted
     start_details = {"gpus": gpus, **({"note": gpu_note} if gpu_note else {})}
     start = CheckResult(
         id="container.start",
@@ -161,7 +170,7 @@ def _probe_checks(
         duration_s=execution.duration_s,
         details=start_details,
     )
-    extra: dict[str, Any] = {"exit_code": execution.exit_code, "log_tail": tuple(execution.log_tail())}
+    extra: dict[str, Any] = {"exit_code": execution.exit_code, "log_tail": tuple(execution.log_tail()), **predicted}
     if execution.timed_out:
         timeout = CheckResult(
             id="probe.output",

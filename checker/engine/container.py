@@ -139,6 +139,16 @@ class ProbeRun:
             pass  # `checker clean` finds it by its run label
         self.container = None
 
+    def has_path(self, path: str) -> bool:
+        """Does `path` exist in the (created, not yet started) container? A HEAD on the archive endpoint:
+        the Engine answers with a stat header, nothing is copied."""
+        api = self.client.api
+        try:
+            response = api.head(api._url("/containers/{0}/archive", self.container.id), params={"path": path})
+        except requests.exceptions.RequestException:
+            return False
+        return bool(response.status_code == 200)
+
     def run(self) -> ProbeExecution:
         """Start the container, wait for the probe (at most the timeout), collect its output."""
         started = time.monotonic()

@@ -14,6 +14,7 @@ COLUMNS = (
     ("kernel", "cuda.kernel"),
     ("OpenCV", "opencv.build"),
     ("cv2.cuda", "opencv.cuda.devices"),
+    ("predicted", "compat.agreement"),
 )
 
 
@@ -93,6 +94,11 @@ def _value(check: CheckResult) -> str:
         case "opencv.cuda.devices":
             count = d.get("count")
             return "" if count is None else str(count)
+        case "compat.agreement":
+            predicted, observed = d.get("predicted"), d.get("observed")
+            if predicted and observed and observed != predicted:
+                return f"{predicted} ≠ {observed}"
+            return str(predicted or "")
     return ""
 
 

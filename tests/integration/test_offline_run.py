@@ -41,6 +41,9 @@ def test_every_cell_reports_its_wheels_runtime_and_no_driver(offline_report: tup
         assert checks["opencv.build"]["details"]["opencv_version"][0] == cell["coordinates"]["opencv"][0]
         assert checks["opencv.cuda.devices"]["status"] == "skip"
         assert "built without CUDA" in checks["opencv.cuda.devices"]["message"]
+        agreement = checks["compat.agreement"]
+        if cell["prediction"] is None:  # no NVIDIA driver on this host
+            assert agreement["status"] == "skip" and "nothing to predict" in agreement["message"]
     if all(c["gpus"] == "none" for c in report["cells"]):
         assert code == 0
 

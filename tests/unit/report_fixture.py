@@ -41,7 +41,16 @@ def fixture_report() -> Report:
             _check("cuda.devices", Status.PASS, "1 device(s)", count=1),
             _check("opencv.build", Status.PASS, "built without CUDA", cuda=False, opencv_version="4.14.0"),
             _check("opencv.cuda.devices", Status.SKIP, "cv2 built without CUDA: count = 0", count=0),
+            _check(
+                "compat.agreement",
+                Status.PASS,
+                "predicted and observed native",
+                predicted="native",
+                observed="native",
+                rule="native",
+            ),
         ),
+        prediction={"verdict": "native", "cuda_verdict": "native", "rule": "native", "reason": "12.2 <= 12.2"},
         exit_code=0,
     )
     too_new = CellResult(
@@ -63,6 +72,14 @@ def fixture_report() -> Report:
             ),
             _check("cuda.memcpy", Status.FAIL, "cudaMemcpy failed: 35 | <driver too old>"),
             _check("opencv.import", Status.ERROR, "the check itself broke: KeyError: 'x'"),
+            _check(
+                "compat.agreement",
+                Status.FAIL,
+                "predicted minor-compat, observed native",
+                predicted="minor-compat",
+                observed="native",
+                rule="minor-version-compatibility",
+            ),
         ),
         exit_code=0,
         log_tail=("warning: something",),

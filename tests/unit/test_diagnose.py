@@ -6,6 +6,10 @@ import pytest
 
 from checker.diagnose import classify
 
+# Sources: the issue threads and documents listed in ../shared/reference/anchors.md ("USER PAINS") and
+# cuda-compat.md §6; e.g. NVIDIA/nvidia-docker#1352 (no device driver), NVIDIA/nvidia-container-toolkit#152
+# (requirement error), NVIDIA/nvidia-docker#1692 (WSL no adapters), NVIDIA/nvidia-docker#1256 (803),
+# DeepVAC/TorchPod#43 (804), NVIDIA/nvidia-docker#700 (35), opencv/opencv-python#398 (no CUDA support).
 CORPUS = [
     # Docker with no NVIDIA device driver registered (moby daemon/errors.go).
     (
@@ -60,6 +64,14 @@ CORPUS = [
         'OCI runtime create failed: exec: "python3": executable file not found in $PATH: unknown',
         "probe-crashed",
     ),
+    # microsoft/WSL#9962, #9166: GPU use from a container on WSL2 blocked by Windows.
+    ("Failed to initialize NVML: GPU access blocked by the operating system", "wsl-gpu-blocked"),
+    # What NVML says without a driver (real libnvidia-ml from Debian, no kernel module).
+    ("nvmlInit failed: Driver Not Loaded NVML_ERROR_DriverNotLoaded", "driver-not-loaded"),
+    # gpustack/gpustack#1254: NVSwitch host without fabric manager.
+    ("Failed to allocate device vector A (error code system not yet initialized)!", "system-not-initialized"),
+    ("OOMKilled: true", "oom"),
+    ("the probe did not finish within the cell's timeout of 4s", "timeout"),
     ("something nobody has seen", "unknown"),
 ]
 

@@ -105,3 +105,18 @@ def test_wsl_facts_from_fixture_roots(tmp_path: Path) -> None:
     (tmp_path / ".dockerenv").write_text("")
     facts = wsl_facts(tmp_path, {})
     assert facts["kernel_is_wsl2"] and facts["in_container"] and not facts["is_wsl2_distro"]
+
+
+def test_explore_require_reruns_only_refused_cells() -> None:
+    from checker.cli import explore_cell, refused
+    from checker.results import CellResult
+
+    refusal = CheckResult(id="container.start", status=Status.FAIL, details={"category": "toolkit-requirement"})
+    other = CheckResult(id="container.start", status=Status.FAIL, details={"category": "toolkit-missing"})
+    assert refused(CellResult(name="a", coordinates={}, image_ref="i", checks=(refusal,)))
+    assert not refused(CellResult(name="b", coordinates={}, image_ref="i", checks=(other,)))
+    cell = loads("schema_version: 1\ncell:\n  image: i\n  env: {A: b}\n  expect: {x: fail}\n").cells()[0]
+    again = explore_cell(cell)
+    assert again.name == "i+disable-require"
+    assert again.env == {"A": "b", "NVIDIA_DISABLE_REQUIRE": "1"}
+    assert again.expect == {}
