@@ -243,6 +243,7 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cell")
     futures = {pool.submit(run_cell, cell, ctx): cell for cell in cells}
     interrupted = False
+    previous_int: Any = None
     try:
         pending = set(futures)
         while pending:
@@ -253,6 +254,7 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
                 ctx.progress(_summary(results[cell.name], len(results), len(cells)))
     except (KeyboardInterrupt, _Terminated):
         interrupted = True
+        previous_int = _ignore_further_interrupts()  # a second Ctrl-C must not cut the cleanup short
         ctx.cancel.set()
         ctx.progress("interrupted: removing this run's containers and writing the report of what finished")
         _remove_quietly(ctx)
@@ -262,9 +264,11 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
                 results[cell.name] = _result_of(future, cell)
     finally:
         pool.shutdown(wait=not interrupted, cancel_futures=True)
-        _restore_sigterm(previous)
         if interrupted:
             _remove_quietly(ctx)
+            if previous_int is not None:
+                signal.signal(signal.SIGINT, previous_int)
+        _restore_sigterm(previous)
     ordered = []
     for cell in cells:
         if cell.name in results:
@@ -314,6 +318,13 @@ def _install_sigterm() -> Any:
         raise _Terminated()
 
     return signal.signal(signal.SIGTERM, handler)
+
+
+def _ignore_further_interrupts() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _restore_sigterm(previous: Any) -> None:

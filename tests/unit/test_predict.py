@@ -111,7 +111,7 @@ IMAGES = ["11.8.0", "12.0.1", "12.2.2", "12.4.1", "12.6.3", "12.8.1", "12.9.1", 
 BRANDS = [None, "GeForce", "Tesla", "NVIDIA", "Quadro"]
 
 
-@pytest.mark.parametrize(("platform", "brand"), itertools.product(["linux", "wsl2"], BRANDS))
+@pytest.mark.parametrize(("platform", "brand"), list(itertools.product(["linux", "wsl2"], BRANDS)))
 def test_invariants_over_the_grid(platform: str, brand: str | None) -> None:
     for driver_version, image, compat, require in itertools.product(DRIVERS, IMAGES, [False, True], [None, "x"]):
         driver = DriverInfo(platform, driver_version, gpu_brand=brand)
