@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         "WSL2 signs, the Docker Engine. Needs no GPU and starts no container.",
     )
     host.add_argument("--json", action="store_true", help="print JSON")
+    host.add_argument(
+        "--gpu-trial",
+        metavar="IMAGE",
+        nargs="?",
+        const="checker-base/debian:bookworm",
+        help="also start a tiny real container with --gpus all on IMAGE (a local image; default: checker's "
+        "Debian base) to prove that Docker can give containers a GPU",
+    )
 
     compat = sub.add_parser(
         "compat",
@@ -407,13 +415,16 @@ def _now() -> str:
 
 def cmd_host(args: argparse.Namespace) -> int:
     from checker import host as host_mod
-    from checker.engine.client import server_facts
+    from checker.engine.client import gpu_trial, server_facts
 
     docker_facts: dict[str, Any]
     try:
         from checker.engine import connect
 
-        docker_facts = server_facts(connect(timeout=10))
+        client = connect(timeout=10)
+        docker_facts = server_facts(client)
+        if args.gpu_trial:
+            docker_facts["gpu_trial"] = gpu_trial(client, args.gpu_trial)
     except CheckerError as exc:
         docker_facts = {"error": str(exc)}
     host = host_mod.collect(docker_facts)
@@ -445,6 +456,16 @@ def cmd_host(args: argparse.Namespace) -> int:
         print(
             f"wsl2:     {where}; /dev/dxg {'present' if wsl['dev_dxg'] else 'absent'}, "
             f"/usr/lib/wsl/lib {'present' if wsl['usr_lib_wsl_lib'] else 'absent'}"
+        )
+    trial = docker.get("gpu_trial")
+    if trial:
+        print(
+            "gpu trial: "
+            + (
+                "a --gpus all container started"
+                if trial["ok"]
+                else f"FAILED ({trial.get('category')}): {trial.get('error')}\n          {trial.get('advice')}"
+            )
         )
     toolkit = host.get("container_toolkit") or {}
     print("toolkit:  " + (", ".join(f"{k} {v.get('version')}" for k, v in toolkit.items()) or "not found on this host"))

@@ -42,3 +42,33 @@ def server_facts(client: docker.DockerClient) -> dict[str, object]:
         "nvidia_runtime": "nvidia" in runtimes,
         "cdi_spec_dirs": info.get("CDISpecDirs") or [],
     }
+
+
+def gpu_trial(client: docker.DockerClient, image: str) -> dict[str, object]:
+    """A tiny real `--gpus all` container: does this Engine give containers a GPU? Removed whatever happens."""
+    from docker.types import DeviceRequest
+
+    container = None
+    try:
+        container = client.containers.create(
+            image,
+            ["true"],
+            entrypoint=[],
+            network_mode="none",
+            cap_drop=["ALL"],
+            device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])],
+            labels={"io.checker.trial": "1"},
+        )
+        container.start()
+        status = container.wait(timeout=60)
+        return {"ok": status.get("StatusCode") == 0, "image": image}
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        text = str(getattr(exc, "explanation", None) or exc)
+        diagnosis = classify(text)
+        return {"ok": False, "image": image, "error": text, "category": diagnosis.category, "advice": diagnosis.advice}
+    finally:
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except docker.errors.DockerException:
+                pass

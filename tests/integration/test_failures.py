@@ -189,3 +189,13 @@ def test_bad_matrix_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{matrix}:3: unknown key 'imgae' in cell; did you mean 'image'?" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_host_gpu_trial_on_an_engine_without_the_toolkit(base: str, client: docker.DockerClient) -> None:
+    if "nvidia" in (client.info().get("Runtimes") or {}):
+        pytest.skip("this host can give containers a GPU")
+    result = run_cli("host", "--json", "--gpu-trial", base)
+    assert result.code == 0
+    trial = json.loads(result.out)["docker"]["gpu_trial"]
+    assert trial["ok"] is False and trial["category"] == "toolkit-missing"
+    assert not client.containers.list(all=True, filters={"label": "io.checker.trial"})

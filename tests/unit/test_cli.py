@@ -66,3 +66,22 @@ def test_report_rerenders_from_json(tmp_path: Path) -> None:
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "matrix.md").exists()
     (tmp_path / "bad.json").write_text("{}")
     assert main(["report", str(tmp_path / "bad.json")]) == 2
+
+
+def test_compat_explains_a_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compat", "--driver", "535.104.05", "--cuda", "12.4", "--require", "cuda>=12.4"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict:   toolkit-refuses (CUDA alone: minor-compat)" in out
+    assert "minimum:   native 550.54.14; minor-version compatibility 525.60.13" in out
+    assert "unsatisfied condition: cuda>=12.4, please update your driver" in out
+
+
+def test_compat_json_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["compat", "--driver", "555.85", "--platform", "wsl2", "--cuda", "12.5.1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "native"
+    assert main(["compat", "--driver", "new", "--cuda", "12.4"]) == 2
+    assert "not a driver version" in capsys.readouterr().err
+    assert main(["compat", "--driver", "535.104.05", "--cuda", "12.4", "--require", "cdua>=1"]) == 2
+    assert "unknown property" in capsys.readouterr().err
