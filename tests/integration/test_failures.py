@@ -68,6 +68,8 @@ def test_misbehaving_probes_become_failed_checks(misbehaving: tuple[int, Checks,
     assert cells["good"]["probe.output"]["status"] == "pass"
     assert cells["good"]["cuda.runtime"]["status"] == "fail"  # the bare base has no libcudart
     assert "no libcudart in the image" in cells["good"]["cuda.runtime"]["message"]
+    smi = cells["good"]["driver.nvidia_smi"]
+    assert smi["status"] == "pass" and smi["message"] == "driver 555.85, CUDA 12.5"
     no_python = cells["no-python"]["container.start"]
     assert no_python["status"] == "fail"
     assert "executable file not found" in no_python["message"]
