@@ -97,3 +97,26 @@ def _python_3_8() -> str | None:
         if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
             return candidate
     return None
+
+
+def test_probe_layer_installs_python_where_the_image_has_none(tmp_path: Path, client: docker.DockerClient) -> None:
+    matrix = write_matrix(
+        tmp_path,
+        f"""\
+schema_version: 1
+cell:
+  name: no-python-at-all
+  gpus: none
+  build:
+    base: "debootstrap:bookworm"
+    dockerfile: "{IMAGES}/without-python.Dockerfile"
+  probe_layer: {{opencv: opencv-contrib-python-headless, opencv_version: "4.14.0.94"}}
+""",
+    )
+    result = run_cli("run", str(matrix), "-o", str(tmp_path / "out"), "-q")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    checks = {c["id"]: c for c in report["cells"][0]["checks"]}
+    assert checks["image.available"]["status"] == "pass", checks["image.available"]["message"]
+    assert checks["probe.output"]["status"] == "pass"
+    assert checks["opencv.import"]["status"] == "pass", checks["opencv.import"]["message"]
+    assert result.code == 1  # the image has no libcudart: cuda.runtime fails, as it should
