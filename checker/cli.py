@@ -376,7 +376,7 @@ def exit_code_for(report: Report, fail_on: str) -> int:
     """The one place that turns results into an exit code."""
     if report.run.interrupted:
         return EXIT_INTERRUPTED
-    ran = [c for c in report.cells if c.check("probe.output") and c.check("probe.output").status == Status.PASS]  # type: ignore[union-attr]
+    ran = [c for c in report.cells if (output := c.check("probe.output")) and output.status == Status.PASS]
     if not ran and fail_on != "never":
         return EXIT_CHECKS_FAILED  # a run in which nothing ran is a failure
     checks = [check for cell in report.cells for check in cell.checks]

@@ -648,7 +648,11 @@ def check_cuda_kernel(facts):
 def launch_ptx(lib, isa, sm):
     """JIT-compile, launch and verify the kernel; return what happened at each stage."""
     c = ctypes
-    check = lambda stage, rc: None if rc == 0 else (_ for _ in ()).throw(_Stage(stage, rc))  # noqa: E731
+
+    def check(stage, rc):
+        if rc != 0:
+            raise _Stage(stage, rc)
+
     context, module, function, dptr = c.c_void_p(), c.c_void_p(), c.c_void_p(), c.c_uint64(0)
     device = c.c_int(0)
     log = c.create_string_buffer(8192)

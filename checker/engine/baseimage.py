@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -35,9 +36,15 @@ def base_tag(suite: str) -> str:
 
 
 def ensure_debian_base(
-    client: docker.DockerClient, suite: str, *, mirror: str | None = None, log: list[str] | None = None
+    client: docker.DockerClient,
+    suite: str,
+    *,
+    mirror: str | None = None,
+    log: list[str] | None = None,
+    on_make: Callable[[], None] | None = None,
 ) -> str:
-    """The tag of a local Debian `suite` image, made with debootstrap when it does not exist yet."""
+    """The tag of a local Debian `suite` image, made with debootstrap when it does not exist yet
+    (`on_make` is told before the minute-long making starts)."""
     tag = base_tag(suite)
     with _lock_for(tag):
         try:
@@ -46,6 +53,8 @@ def ensure_debian_base(
         except docker.errors.ImageNotFound:
             pass
         _preflight()
+        if on_make is not None:
+            on_make()
         with tempfile.TemporaryDirectory(prefix="checker-debootstrap-") as work:
             rootfs = Path(work) / "rootfs"
             _debootstrap(suite, rootfs, mirror or host_debian_mirror(), log)

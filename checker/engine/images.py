@@ -106,12 +106,12 @@ class ImageProvider:
             return None
         if build.base.startswith(DEBOOTSTRAP_PREFIX):
             suite = build.base[len(DEBOOTSTRAP_PREFIX) :]
-            try:
-                self.client.images.get(f"checker-base/debian:{suite}")
-            except docker.errors.ImageNotFound:
+
+            def announce() -> None:
                 self.on_step(cell.name, f"making the Debian {suite} base image with debootstrap")
                 progress.reused = False
-            ref = ensure_debian_base(self.client, suite, mirror=self.debian_mirror)
+
+            ref = ensure_debian_base(self.client, suite, mirror=self.debian_mirror, on_make=announce)
             progress.steps.append(f"base {ref}")
             return ref
         return self._present(cell, build.base, progress)
