@@ -152,6 +152,15 @@ _RULES: tuple[tuple[str, str, str], ...] = (
 _COMPILED = tuple((cat, re.compile(pattern, re.IGNORECASE), advice) for cat, pattern, advice in _RULES)
 
 
+def explain(text: str) -> tuple[str, dict[str, str]]:
+    """A failure message with the advice appended (when a rule knows the text), and details for the report."""
+    diagnosis = classify(text)
+    message = text.strip()
+    if diagnosis.category != "unknown":
+        message = f"{message} — {diagnosis.advice}"
+    return message, {"category": diagnosis.category, "advice": diagnosis.advice}
+
+
 def classify(text: str) -> Diagnosis:
     """The category of a failure text and the advice for it; `unknown` when no rule knows the text."""
     for category, pattern, advice in _COMPILED:

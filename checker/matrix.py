@@ -77,12 +77,17 @@ class Cell:
     line: int | None = None
 
     @property
-    def source(self) -> str:
-        """A short description of where the image comes from, for listings."""
+    def image_label(self) -> str:
+        """What the user asked for: the pulled reference, or the Dockerfile and its base."""
         if self.build is not None:
             base = f" over {self.build.base}" if self.build.base else ""
-            return f"build {self.build.dockerfile.name}{base}"
-        return f"pull {self.image}"
+            return f"{self.build.dockerfile.name}{base}"
+        return self.image or ""
+
+    @property
+    def source(self) -> str:
+        """A short description of where the image comes from, for listings."""
+        return f"{'build' if self.build is not None else 'pull'} {self.image_label}"
 
 
 @dataclass(frozen=True, kw_only=True)

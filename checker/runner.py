@@ -24,7 +24,7 @@ import requests
 from checker.compat import DriverInfo
 from checker.compat.observe import agreement
 from checker.compat.predict import predict_for_image
-from checker.diagnose import classify
+from checker.diagnose import explain
 from checker.engine import ImageProvider, ProbeRun, ResolvedImage, remove_run_containers
 from checker.engine.container import probe_source
 from checker.engine.images import ImageError
@@ -64,7 +64,7 @@ def run_cell(cell: Cell, ctx: RunContext) -> CellResult:
     result = CellResult(
         name=cell.name,
         coordinates=cell.coordinates,
-        image_ref=image_label(cell),
+        image_ref=cell.image_label,
         gpus=gpus,
     )
     checks: list[CheckResult] = []
@@ -90,24 +90,15 @@ def run_cell(cell: Cell, ctx: RunContext) -> CellResult:
     return _finish(cell, result, checks + probe_checks, started)
 
 
-def image_label(cell: Cell) -> str:
-    """What the user asked for: the pulled reference, or the Dockerfile and its base."""
-    if cell.build is not None:
-        base = f" over {cell.build.base}" if cell.build.base else ""
-        return f"{cell.build.dockerfile.name}{base}"
-    return cell.image or ""
-
-
 def _image_check(cell: Cell, ctx: RunContext) -> tuple[CheckResult, ResolvedImage | None]:
     began = time.monotonic()
     try:
         image = ctx.provider.resolve(cell)
     except (ImageError, BaseImageError) as exc:
-        diagnosis = classify(str(exc))
-        details: dict[str, Any] = {"category": diagnosis.category, "advice": diagnosis.advice}
+        message, advice = explain(str(exc))
+        details: dict[str, Any] = dict(advice)
         if isinstance(exc, ImageError) and exc.log:
             details["build_log_tail"] = exc.log[-15:]
-        message = f"{exc} — {diagnosis.advice}" if diagnosis.category != "unknown" else str(exc)
         return CheckResult(
             id="image.available",
             status=Status.FAIL,
@@ -190,15 +181,9 @@ def _probe_checks(
 
 
 def _start_failed(text: str, duration: float) -> list[CheckResult]:
-    diagnosis = classify(text)
+    message, details = explain(text)
     return [
-        CheckResult(
-            id="container.start",
-            status=Status.FAIL,
-            message=f"{text.strip()} — {diagnosis.advice}" if diagnosis.category != "unknown" else text.strip(),
-            duration_s=duration,
-            details={"category": diagnosis.category, "advice": diagnosis.advice},
-        ),
+        CheckResult(id="container.start", status=Status.FAIL, message=message, duration_s=duration, details=details),
         CheckResult(id="probe.output", status=Status.SKIP, message="the container did not start"),
     ]
 
@@ -277,7 +262,7 @@ def run_all(cells: list[Cell], ctx: RunContext, jobs: int) -> tuple[list[CellRes
             ordered.append(
                 _finish(
                     cell,
-                    CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=image_label(cell)),
+                    CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=cell.image_label),
                     [interrupted_check()],
                     time.monotonic(),
                 )
@@ -290,7 +275,7 @@ def _result_of(future: concurrent.futures.Future[CellResult], cell: Cell) -> Cel
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a bug in checker: record it against the cell, keep the run going
         check = CheckResult(id="checker.internal", status=Status.ERROR, message=f"checker broke on this cell: {exc!r}")
-        return CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=image_label(cell), checks=(check,))
+        return CellResult(name=cell.name, coordinates=cell.coordinates, image_ref=cell.image_label, checks=(check,))
 
 
 def _summary(result: CellResult, done: int, total: int) -> str:

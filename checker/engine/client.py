@@ -6,7 +6,7 @@ import docker
 import docker.errors
 import requests
 
-from checker.diagnose import classify
+from checker.diagnose import classify, explain
 from checker.errors import DockerUnavailableError
 
 
@@ -46,7 +46,7 @@ def server_facts(client: docker.DockerClient) -> dict[str, object]:
 
 def gpu_trial(client: docker.DockerClient, image: str) -> dict[str, object]:
     """A tiny real `--gpus all` container: does this Engine give containers a GPU? Removed whatever happens."""
-    from docker.types import DeviceRequest
+    from checker.engine.container import device_requests
 
     container = None
     try:
@@ -56,7 +56,7 @@ def gpu_trial(client: docker.DockerClient, image: str) -> dict[str, object]:
             entrypoint=[],
             network_mode="none",
             cap_drop=["ALL"],
-            device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])],
+            device_requests=device_requests("all"),
             labels={"io.checker.trial": "1"},
         )
         container.start()
@@ -64,8 +64,7 @@ def gpu_trial(client: docker.DockerClient, image: str) -> dict[str, object]:
         return {"ok": status.get("StatusCode") == 0, "image": image}
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         text = str(getattr(exc, "explanation", None) or exc)
-        diagnosis = classify(text)
-        return {"ok": False, "image": image, "error": text, "category": diagnosis.category, "advice": diagnosis.advice}
+        return {"ok": False, "image": image, "error": text, **explain(text)[1]}
     finally:
         if container is not None:
             try:

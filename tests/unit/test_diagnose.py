@@ -81,3 +81,15 @@ def test_corpus(text: str, category: str) -> None:
     diagnosis = classify(text)
     assert diagnosis.category == category
     assert diagnosis.advice
+
+
+def test_explain_appends_advice_only_for_known_texts() -> None:
+    from checker.diagnose import explain
+
+    message, details = explain('could not select device driver "" with capabilities: [[gpu]]\n')
+    assert message.startswith('could not select device driver "" with capabilities: [[gpu]] — Docker cannot')
+    assert details["category"] == "toolkit-missing"
+    assert explain("something nobody has seen") == (
+        "something nobody has seen",
+        {"category": "unknown", "advice": "See the message and the container's last log lines."},
+    )
